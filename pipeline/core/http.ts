@@ -1,0 +1,109 @@
+// Small helpers shared by every component's request handler: JSON answers, errors that name
+// the problem, and a router over method and path.
+
+import type { HttpRequest, HttpResponse } from "./seam.ts";
+
+export function json(
+  status: number,
+  value: unknown,
+  headers?: Record<string, string>,
+): HttpResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(value) + "\n",
+  };
+}
+
+export function problem(
+  status: number,
+  message: string,
+  headers?: Record<string, string>,
+): HttpResponse {
+  return json(status, { error: message, status }, headers);
+}
+
+/** An error thrown inside a handler that becomes a 4xx answer with its message. */
+export class BadRequest extends Error {
+  readonly status: number;
+  constructor(message: string, status = 400) {
+    super(message);
+    this.name = "BadRequest";
+    this.status = status;
+  }
+}
+
+/** Parses a JSON body or throws BadRequest naming the problem. */
+export function parseJsonBody(request: HttpRequest): unknown {
+  if (request.body.trim().length === 0)
+    throw new BadRequest("request body is empty, expected JSON");
+  try {
+    return JSON.parse(request.body);
+  } catch (error) {
+    throw new BadRequest(`request body is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** Reads a non-negative integer query parameter, or the default when absent. */
+export function queryInteger(
+  request: HttpRequest,
+  name: string,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  const raw = request.query.get(name);
+  if (raw === null || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0 || value > max) {
+    throw new BadRequest(
+      `query parameter "${name}" is "${raw}", expected an integer from 0 to ${max}`,
+    );
+  }
+  return value;
+}
+
+export type Route = (
+  request: HttpRequest,
+  params: string[],
+) => Promise<HttpResponse> | HttpResponse;
+
+interface RouteEntry {
+  method: string;
+  pattern: RegExp;
+  route: Route;
+}
+
+/**
+ * Method + path routing with regex captures as params. Unknown paths get 404, known paths with
+ * another method 405, and BadRequest thrown by a route becomes its 4xx answer.
+ */
+export class Router {
+  private readonly routes: RouteEntry[] = [];
+
+  on(method: string, pattern: RegExp, route: Route): this {
+    this.routes.push({ method, pattern, route });
+    return this;
+  }
+
+  readonly handle = async (request: HttpRequest): Promise<HttpResponse> => {
+    let pathMatched = false;
+    for (const entry of this.routes) {
+      const match = entry.pattern.exec(request.path);
+      if (match === null) continue;
+      pathMatched = true;
+      if (entry.method !== request.method) continue;
+      try {
+        return await entry.route(
+          request,
+          match.slice(1).map((part) => decodeURIComponent(part)),
+        );
+      } catch (error) {
+        if (error instanceof BadRequest) return problem(error.status, error.message);
+        throw error;
+      }
+    }
+    return pathMatched
+      ? problem(405, `method ${request.method} not allowed on ${request.path}`)
+      : problem(404, `no such path: ${request.path}`);
+  };
+}
