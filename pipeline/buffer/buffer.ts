@@ -268,6 +268,10 @@ export function createBuffer(options: ComponentOptions): Component {
     const key = pairKey(request.tenant, request.dataset);
     const maxBytes = Math.min(request.maxBytes ?? limits.leaseMaxBytes, limits.leaseMaxBytes);
     const waitMs = Math.min(request.waitMs ?? 0, limits.leaseWaitMs);
+    const pairs = config?.pairs();
+    if (pairs != null && !pairs.has(key) && !store.hasBuffer(key)) {
+      return problem(404, `no job for tenant "${request.tenant}" and dataset "${request.dataset}"`);
+    }
     let granted = store.lease(key, maxBytes, seam.clock.now(), limits.leaseMs);
     if (granted === undefined && waitMs > 0) {
       await waitForData(key, waitMs);
