@@ -14,6 +14,7 @@ export interface JobChange {
   id: string;
   tenant: string;
   dataset: string;
+  destination: string;
   enabled: boolean;
 }
 
@@ -71,6 +72,11 @@ export function createConfigService(
     return entry;
   }
 
+  function recordChange(job: Job, at: number): void {
+    const { id, tenant, dataset, destination, enabled } = job;
+    changes.push({ at, id, tenant, dataset, destination, enabled });
+  }
+
   function enabledJobs(): Job[] {
     return [...jobs.values()].filter((job) => job.enabled);
   }
@@ -111,7 +117,7 @@ export function createConfigService(
     const newDataset = !seenDatasets.has(dataset);
     seenDatasets.add(dataset);
     jobs.set(id, job);
-    changes.push({ at, id, tenant, dataset, enabled: job.enabled });
+    recordChange(job, at);
     return { job, newDataset };
   }
 
@@ -150,26 +156,14 @@ export function createConfigService(
         );
       }
       job.enabled = body.enabled;
-      changes.push({
-        at: seam.clock.now(),
-        id: job.id,
-        tenant: job.tenant,
-        dataset: job.dataset,
-        enabled: job.enabled,
-      });
+      recordChange(job, seam.clock.now());
       return json(200, { job, version: regenerate(false).version });
     })
     .on("DELETE", /^\/jobs\/([^/]+)$/, (_request, [id]) => {
       const job = jobs.get(id!);
       if (job === undefined) return problem(404, `job "${id}" not found`);
       jobs.delete(job.id);
-      changes.push({
-        at: seam.clock.now(),
-        id: job.id,
-        tenant: job.tenant,
-        dataset: job.dataset,
-        enabled: false,
-      });
+      recordChange({ ...job, enabled: false }, seam.clock.now());
       return json(200, { job, version: regenerate(false).version });
     })
     .on("POST", /^\/config\/push$/, (request) => {
