@@ -1,0 +1,24 @@
+// A limit on everything (STYLE.md): every buffer, wait and body the fault proxy handles is
+// bounded by a field of this one object.
+
+export interface ToxiproxyLimits {
+  /** Largest control-plane request body read; larger ones are refused with 400. */
+  maxBodyBytes: number;
+  /**
+   * Most bytes the toxics of one link (one direction of one connection) may hold before the
+   * proxy stops reading that link's source; reading resumes below half of it. Toxiproxy bounds
+   * the same thing with 1024-chunk channels.
+   */
+  linkHeldBytes: number;
+  /** How long dialling an upstream may take before the client connection is closed. */
+  upstreamConnectTimeoutMs: number;
+  /** How long a closing connection may take to flush what it already forwarded. */
+  closeFlushMs: number;
+}
+
+export const DEFAULT_TOXIPROXY_LIMITS: Readonly<ToxiproxyLimits> = Object.freeze({
+  maxBodyBytes: 8 * 1024 * 1024,
+  linkHeldBytes: 4 * 1024 * 1024,
+  upstreamConnectTimeoutMs: 30_000,
+  closeFlushMs: 10_000,
+});
