@@ -22,6 +22,12 @@ export interface Batch {
   slices: BatchSlice[];
 }
 
+interface StreamInBatch {
+  count: number;
+  stream: StreamRecord | undefined;
+  nextSeq: number;
+}
+
 export class BatchBuilder {
   private readonly options: WorkloadOptions;
   private readonly sampler: TenantSampler;
@@ -47,31 +53,31 @@ export class BatchBuilder {
     this.nextProducer = (this.nextProducer + 1) % this.producers.length;
 
     const drawn = new Int32Array(eventCount);
-    const perStream = new Map<number, number>();
+    const perStream = new Map<number, StreamInBatch>();
     for (let i = 0; i < eventCount; i++) {
       const tenant = this.sampler.draw(this.rng);
       const dataset = datasetCount === 1 ? 0 : Math.floor(this.rng.next() * datasetCount);
       const index = tenant * datasetCount + dataset;
       drawn[i] = index;
-      perStream.set(index, (perStream.get(index) ?? 0) + 1);
+      const entry = perStream.get(index);
+      if (entry === undefined) perStream.set(index, { count: 1, stream: undefined, nextSeq: 0 });
+      else entry.count++;
     }
 
     const slices: BatchSlice[] = [];
-    const nextSeq = new Map<number, number>();
-    for (const [index, count] of perStream) {
+    for (const [index, entry] of perStream) {
       const stream = this.streamAt(producerIndex, index);
-      const seqFrom = stream.produce(count, at, this.options.productionRunMs);
-      slices.push({ stream, seqFrom, seqTo: seqFrom + count - 1 });
-      nextSeq.set(index, seqFrom);
+      const seqFrom = stream.produce(entry.count, at, this.options.productionRunMs);
+      slices.push({ stream, seqFrom, seqTo: seqFrom + entry.count - 1 });
+      entry.stream = stream;
+      entry.nextSeq = seqFrom;
     }
 
     let body = "";
     for (let i = 0; i < eventCount; i++) {
-      const index = drawn[i] as number;
-      const stream = this.streamAt(producerIndex, index);
-      const seq = nextSeq.get(index) as number;
-      nextSeq.set(index, seq + 1);
-      const id = { tenant: stream.tenant, dataset: stream.dataset, producer: stream.producer, seq };
+      const entry = perStream.get(drawn[i] as number) as StreamInBatch;
+      const { tenant, dataset, producer } = entry.stream as StreamRecord;
+      const id = { tenant, dataset, producer, seq: entry.nextSeq++ };
       body += encodeEvent({ ...id, payload: makePayload(id, this.options.payloadBytes) }) + "\n";
     }
     return { producer: this.producers[producerIndex] as string, eventCount, body, slices };

@@ -33,7 +33,7 @@ export const workloadOptionsSchema = z
     batchSize: int(1, DEFAULT_LIMITS.maxEventsPerBatch).default(500),
     /** The pacing tick: events due are generated and sent every this often. */
     flushIntervalMs: int(1, 60_000).default(100),
-    /** Most time's worth of events the token bucket saves up while sending is held back. */
+    /** Most time's worth of events saved up, beyond one tick, while sending is held back. */
     maxBurstMs: int(1, 60_000).default(1_000),
     payloadBytes: int(8, 65_536).default(64),
     /** Most batches in flight at once (including those waiting to retry). */

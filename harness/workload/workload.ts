@@ -166,9 +166,11 @@ export class Workload {
     this.lastAccrualAt = this.startedAt;
     this.record.startedAt = this.startedAt;
     this.record.timeline.reset(this.startedAt);
-    this.loop = this.produce().catch((error: unknown) => {
-      this.failure = error;
-      this.log.error("workload production failed", { error: String(error) });
+    this.loop = this.produce().catch((error: unknown) => this.fail(error));
+    this.log.info("workload started", {
+      targetEventsPerSecond: this.targetEventsPerSecond(),
+      tenants: this.tenants.length,
+      jobTenants: this.jobTenants.length,
     });
   }
 
@@ -230,20 +232,30 @@ export class Workload {
     };
   }
 
+  /** Ticks on a fixed grid from the start, so that waking early for a free slot adds no drift. */
   private async produce(): Promise<void> {
+    const interval = this.options.flushIntervalMs;
+    let nextTickAt = this.startedAt;
     while (this.currentState === "running" && this.producedTotal < this.options.maxEvents) {
       this.accrue();
       this.dispatchDue();
-      this.rates.sample(this.clock.now(), this.producedTotal, this.ackedTotal);
-      await this.pause(this.options.flushIntervalMs);
+      const now = this.clock.now();
+      this.rates.sample(now, this.producedTotal, this.ackedTotal);
+      if (nextTickAt <= now)
+        nextTickAt += (Math.floor((now - nextTickAt) / interval) + 1) * interval;
+      await this.pause(nextTickAt - now);
     }
   }
 
-  /** Adds the tokens earned since the last accrual at the current rate, up to the burst cap. */
+  /**
+   * Adds the tokens earned since the last accrual at the current rate, up to one flush
+   * interval's worth plus the burst allowance.
+   */
   private accrue(): void {
     const now = this.clock.now();
     const rate = this.targetEventsPerSecond();
-    const cap = Math.max(1, (rate * this.options.maxBurstMs) / 1000);
+    const { maxBurstMs, flushIntervalMs } = this.options;
+    const cap = Math.max(1, (rate * (maxBurstMs + flushIntervalMs)) / 1000);
     this.tokens =
       rate === 0 ? 0 : Math.min(cap, this.tokens + (rate * (now - this.lastAccrualAt)) / 1000);
     this.lastAccrualAt = now;
@@ -282,7 +294,14 @@ export class Workload {
       }))
       .then((result) => {
         if (!entry.settled) this.settle(entry, result);
-      });
+      })
+      .catch((error: unknown) => this.fail(error));
+  }
+
+  /** A broken invariant of the workload itself: kept, logged, and thrown by stop(). */
+  private fail(error: unknown): void {
+    this.failure ??= error;
+    this.log.error("workload failed", { error: String(error) });
   }
 
   private settle(entry: InFlightBatch, result: BatchResult): void {
@@ -359,7 +378,10 @@ export class Workload {
     this.currentState = "stopped";
     this.record.stoppedAt = this.clock.now();
     if (this.failure !== undefined) throw this.failure;
-    return this.stats();
+    const stats = this.stats();
+    const { produced, acked, rejected, unknown, retries } = stats;
+    this.log.info("workload stopped", { produced, acked, rejected, unknown, retries });
+    return stats;
   }
 
   private drain(timeoutMs: number): Promise<void> {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { IntervalSet } from "../../harness/ledger/interval-set.ts";
 import { NAME_PATTERN, payloadMatches, streamKey } from "../../pipeline/core/event.ts";
-import { acceptAll, type Script } from "./fake-forwarder.ts";
+import { Workload } from "../../harness/workload/workload.ts";
+import { FakeClock } from "./fake-clock.ts";
+import { acceptAll, FakeForwarder, type Script } from "./fake-forwarder.ts";
+import { seededRng } from "./seeded-rng.ts";
 import { FORWARDER_URL, rig, runFor } from "./setup.ts";
 
 const small = {
@@ -184,6 +187,31 @@ describe("the workload", () => {
       { tenant: "t002", dataset: "a" },
       { tenant: "t002", dataset: "b" },
     ]);
+  });
+
+  it("keeps the rate when the flush interval is longer than the burst allowance", async () => {
+    const stats = await runFor(rig({ ...small, flushIntervalMs: 2_000, maxBurstMs: 100 }), 10_500);
+    // Five ticks of 4000 events, plus what accrued while waiting for slots within a tick.
+    expect(stats.produced).toBeGreaterThanOrEqual(20_000);
+    expect(stats.produced).toBeLessThanOrEqual(21_000);
+  });
+
+  it("logs the first batches that end badly, then only counts them", async () => {
+    const warnings: string[] = [];
+    const log = { info() {}, error() {}, warn: (message: string) => void warnings.push(message) };
+    const clock = new FakeClock();
+    const forwarder = new FakeForwarder(clock, () => ({ status: 400, body: "no" }));
+    const workload = new Workload(
+      { clock, rng: seededRng(1), net: forwarder, log },
+      FORWARDER_URL,
+      small,
+    );
+    workload.start();
+    await clock.advance(3_000);
+    const stats = await clock.run(workload.stop(), 1_000);
+    expect(stats.batches.rejected).toBeGreaterThan(40);
+    expect(warnings.filter((message) => message === "batch rejected")).toHaveLength(20);
+    expect(warnings.at(-1)).toMatch(/counted in stats but not logged/);
   });
 
   it("refuses invalid options before starting anything", () => {
