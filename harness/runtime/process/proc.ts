@@ -1,0 +1,54 @@
+// What Linux's /proc says about a process: alive or not, its start time, its resident memory.
+
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+
+interface ProcStat {
+  /** R, S, D, T (stopped), Z (zombie)... */
+  state: string;
+  ppid: number;
+  /** Clock ticks after boot: with the pid, identifies one process even if pids are reused. */
+  startTime: string;
+}
+
+function parseStat(text: string): ProcStat | undefined {
+  // The command name (field 2) may hold spaces and parentheses; the fields after it do not.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const [state, ppid] = fields;
+  const startTime = fields[19];
+  if (state === undefined || ppid === undefined || startTime === undefined) return undefined;
+  return { state, ppid: Number(ppid), startTime };
+}
+
+export function readStat(pid: number): ProcStat | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `pid` is a live process. A zombie is dead: it only waits to be reaped, which an
+ * init that does not reap (as in some containers) may never do.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return readStat(pid)?.state !== "Z";
+}
+
+/** Resident set size in bytes, or undefined once the process is gone. */
+export async function readRssBytes(pid: number): Promise<number | undefined> {
+  let status: string;
+  try {
+    status = await readFile(`/proc/${pid}/status`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  return match === null ? undefined : Number(match[1]) * 1024;
+}
