@@ -37,6 +37,20 @@ export function selectJobTenants(
   return names.filter((_, rank) => ranks.has(rank));
 }
 
+export interface PlannedJob {
+  tenant: string;
+  dataset: string;
+}
+
+/** The jobs the harness creates so that the job tenants' traffic is expected: every dataset. */
+export function plannedJobs(
+  options: Pick<WorkloadOptions, "tenants" | "jobShare" | "jobTenants" | "datasets">,
+): PlannedJob[] {
+  return selectJobTenants(options).flatMap((tenant) =>
+    options.datasets.map((dataset) => ({ tenant, dataset })),
+  );
+}
+
 export function checkMultiplier(multiplier: number, what: string): void {
   if (!Number.isFinite(multiplier) || multiplier < 0 || multiplier > MAX_LOAD_MULTIPLIER) {
     throw new RangeError(

@@ -15,7 +15,13 @@ import {
 } from "./options.ts";
 import { WorkloadRecord, type OutcomeCounts } from "./record.ts";
 import { sendBatch, type BatchResult, type SendContext } from "./send-batch.ts";
-import { checkMultiplier, selectJobTenants, TenantSampler } from "./tenants.ts";
+import {
+  checkMultiplier,
+  plannedJobs,
+  selectJobTenants,
+  TenantSampler,
+  type PlannedJob,
+} from "./tenants.ts";
 import { Timeline } from "./timeline.ts";
 import { RateMeter } from "./rate-meter.ts";
 
@@ -151,10 +157,8 @@ export class Workload {
   }
 
   /** The jobs that make the job tenants' traffic expected: every dataset of each. */
-  plannedJobs(): { tenant: string; dataset: string }[] {
-    return this.jobTenants.flatMap((tenant) =>
-      this.options.datasets.map((dataset) => ({ tenant, dataset })),
-    );
+  plannedJobs(): PlannedJob[] {
+    return plannedJobs(this.options);
   }
 
   start(): void {
@@ -218,7 +222,7 @@ export class Workload {
     const totals = this.record.totals();
     return {
       state: this.currentState,
-      elapsedMs: this.currentState === "idle" ? 0 : now - this.startedAt,
+      elapsedMs: this.currentState === "idle" ? 0 : (this.record.stoppedAt ?? now) - this.startedAt,
       ...totals,
       batches: { ...this.batchCounts },
       attempts: this.batchCounts.sent + this.retries,

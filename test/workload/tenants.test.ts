@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  plannedJobs,
   selectJobTenants,
   TenantSampler,
   tenantNames,
@@ -92,6 +93,13 @@ describe("job tenants", () => {
     expect(selectJobTenants({ tenants: 5, jobShare: 0.5, jobTenants: ["t004", "t001"] })).toEqual([
       "t001",
       "t004",
+    ]);
+  });
+
+  it("get one planned job per dataset", () => {
+    expect(plannedJobs({ tenants: 3, jobShare: 1 / 3, datasets: ["a", "b"] })).toEqual([
+      { tenant: "t000", dataset: "a" },
+      { tenant: "t000", dataset: "b" },
     ]);
   });
 

@@ -131,7 +131,9 @@ describe("the workload", () => {
     await setup.clock.advance(250);
     const first = setup.workload.stop();
     expect(setup.workload.stop()).toBe(first);
-    await setup.clock.run(first, 1_000);
+    const stats = await setup.clock.run(first, 1_000);
+    await setup.clock.advance(5_000);
+    expect(setup.workload.stats().elapsedMs).toBe(stats.elapsedMs);
     expect(() => setup.workload.start()).toThrow(/can start once; it is stopped/);
     expect(setup.clock.pendingTimers()).toBe(0);
   });
