@@ -98,7 +98,7 @@ export interface Client {
 
 /** Connects to a loopback port and records what arrives. Destroyed after the test. */
 export async function client(defer: Defer, port: number): Promise<Client> {
-  const socket = connect({ port, host: "127.0.0.1", allowHalfOpen: true, noDelay: true });
+  const socket = connect({ port, host: "127.0.0.1", noDelay: true });
   defer(() => socket.destroy());
   const parts: Buffer[] = [];
   const reads: number[] = [];
@@ -108,13 +108,15 @@ export async function client(defer: Defer, port: number): Promise<Client> {
   let endMs: number | undefined;
   let errorCode: string | undefined;
   const elapsed = (): number => performance.now() - connectedAt;
+  let receivedBytes = 0;
   socket.on("data", (data: Buffer) => {
     firstByteMs ??= elapsed();
     parts.push(data);
     reads.push(data.length);
-    const total = Buffer.concat(parts);
-    for (const waiter of waiters.filter((candidate) => total.length >= candidate.bytes)) {
-      waiter.resolve(total);
+    receivedBytes += data.length;
+    for (const waiter of waiters.filter((candidate) => receivedBytes >= candidate.bytes)) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(Buffer.concat(parts));
     }
   });
   socket.on("end", () => (endMs = elapsed()));
@@ -139,8 +141,7 @@ export async function client(defer: Defer, port: number): Promise<Client> {
     transcript,
     received: (bytes) =>
       new Promise((resolve) => {
-        const total = Buffer.concat(parts);
-        if (total.length >= bytes) resolve(total);
+        if (receivedBytes >= bytes) resolve(Buffer.concat(parts));
         else waiters.push({ bytes, resolve });
       }),
   };
