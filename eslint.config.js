@@ -44,6 +44,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["**/*.js"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+  {
     files: seamFolders,
     rules: {
       "no-restricted-imports": [

@@ -24,7 +24,7 @@ export function serve(options: {
   maxBodyBytes: number;
   log: Log;
 }): Promise<RunningServer> {
-  const server = http.createServer((request, response) => {
+  const server = http.createServer({ noDelay: true }, (request, response) => {
     const declared = Number(request.headers["content-length"] ?? 0);
     if (declared > options.maxBodyBytes) {
       tooLarge(response, options.maxBodyBytes);

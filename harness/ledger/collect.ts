@@ -1,0 +1,93 @@
+// Gathers the ledger's inputs from a running pipeline over HTTP: every sink's records, every
+// component's declared drops, the config service's job timeline and the buffer's high-water
+// marks. Runtime-agnostic: it needs only each service's base URL.
+
+import type { DropRecord } from "../../pipeline/core/drops.ts";
+import type { SinkRecord } from "../../pipeline/sink/sink.ts";
+import type { JobChange } from "../../pipeline/config/config-service.ts";
+import { jobSpans, type JobSpan, type LedgerDelivery } from "./ledger.ts";
+
+export interface ServiceAddress {
+  name: string;
+  component: string;
+  url: string;
+}
+
+export interface BufferStats {
+  bytes: number;
+  buffers: number;
+  chunks: number;
+  highWaterBytes: number;
+  highWaterBytesAt: number;
+  highWaterBuffers: number;
+  highWaterBuffersAt: number;
+  bounds: { maxBufferBytes: number; maxTenantBytes: number; maxBuffers: number } | null;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_PAGES = 100_000;
+
+async function getJson<T>(url: string): Promise<T> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  if (!response.ok)
+    throw new Error(
+      `GET ${url} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+    );
+  return (await response.json()) as T;
+}
+
+/** Pages through a cursor endpoint (`?cursor=N` → `{ records, next }`) to the end. */
+async function allPages<T>(baseUrl: string): Promise<T[]> {
+  const items: T[] = [];
+  let cursor = 0;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const answer = await getJson<{ records: T[]; next: number }>(`${baseUrl}?cursor=${cursor}`);
+    items.push(...answer.records);
+    if (answer.records.length === 0 || answer.next <= cursor) return items;
+    cursor = answer.next;
+  }
+  throw new Error(`${baseUrl} returned more than ${MAX_PAGES} pages`);
+}
+
+export async function collectDeliveries(
+  services: readonly ServiceAddress[],
+): Promise<LedgerDelivery[]> {
+  const deliveries: LedgerDelivery[] = [];
+  for (const sink of services.filter((service) => service.component === "sink")) {
+    for (const record of await allPages<SinkRecord>(`${sink.url}/records`)) {
+      deliveries.push({
+        destination: `${sink.name}/${record.destination}`,
+        streams: record.streams,
+        corrupt: record.corrupt,
+      });
+    }
+  }
+  return deliveries;
+}
+
+/** Every service's declared drops; services that do not answer are listed as unreadable. */
+export async function collectDrops(
+  services: readonly ServiceAddress[],
+): Promise<{ drops: DropRecord[]; unreadable: string[] }> {
+  const drops: DropRecord[] = [];
+  const unreadable: string[] = [];
+  for (const service of services) {
+    try {
+      drops.push(...(await allPages<DropRecord>(`${service.url}/drops`)));
+    } catch {
+      unreadable.push(service.name);
+    }
+  }
+  return { drops, unreadable };
+}
+
+export async function collectJobs(
+  config: ServiceAddress,
+): Promise<{ changes: JobChange[]; spans: JobSpan[] }> {
+  const timeline = await getJson<{ changes: JobChange[] }>(`${config.url}/timeline`);
+  return { changes: timeline.changes, spans: jobSpans(timeline.changes) };
+}
+
+export async function bufferStats(buffer: ServiceAddress): Promise<BufferStats> {
+  return getJson<BufferStats>(`${buffer.url}/stats`);
+}
