@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { ProcessTopology } from "../../harness/runtime/process/process-runtime.ts";
 import type { TopologySpec } from "../../harness/runtime/topology.ts";
 import { directLinks, type LinkProvider, type LinkRequest } from "../../harness/runtime/links.ts";
@@ -49,7 +50,7 @@ describe("process runtime: a started topology", () => {
     for (const service of topology.services) {
       expect(service.url()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(service.state()).toBe("running");
-      expect(await probeHealth(service.url(), 1_000)).toEqual({ status: 200 });
+      expect(await probeHealth(service.url(), 5_000)).toEqual({ status: 200 });
     }
   });
 
@@ -145,48 +146,48 @@ describe("process runtime: stop", () => {
 });
 
 describe("process runtime: start failures", () => {
+  const failing = useFixtureRuntime();
+  // A quick timeout where nothing could be ready anyway; a roomier one where the fixture must
+  // first get as far as its ready line on a busy machine.
   const impatient = useFixtureRuntime({ limits: { readyTimeoutMs: 1_500 } });
+  const waiting = useFixtureRuntime({ limits: { readyTimeoutMs: 4_000 } });
 
-  it("fails with the service's last log lines when it exits before it is ready", async () => {
-    const start = runtime.start({
-      services: [
-        { name: "config", component: "config" },
-        { name: "sink-0", component: "sink", settings: { crashAfterMs: 0, neverReady: true } },
-      ],
-    });
-    await expect(start).rejects.toThrow(
-      /service "sink-0" \(sink\) exited before it was ready \(exit code 3\)[^]*"msg":"listening"/,
-    );
-  });
-
-  it("fails within the ready timeout when no ready line comes, and leaves nothing behind", async () => {
-    const pidDir = mkdtempSync(path.join(impatient.tempRoot, "pids-"));
-    const start = impatient.start({
+  it("fails with the service's last log lines when it exits before it is ready, leaving nothing behind", async () => {
+    const pidDir = mkdtempSync(path.join(tmpdir(), "spillway-pids-"));
+    onTestFinished(() => rmSync(pidDir, { recursive: true, force: true }));
+    const start = failing.start({
       services: [
         { name: "config", component: "config", settings: { pidDir } },
         {
-          name: "buffer",
-          component: "buffer",
+          name: "sink-0",
+          component: "sink",
           peers: ["config"],
-          settings: { pidDir, neverReady: true },
+          settings: { pidDir, crashAfterMs: 0, neverReady: true },
         },
       ],
     });
     await expect(start).rejects.toThrow(
-      /service "buffer" \(buffer\) gave no "ready" line on stdout within 1500 ms/,
+      /service "sink-0" \(sink\) exited before it was ready \(exit code 3\)[^]*"msg":"listening"/,
     );
     const pids = readdirSync(pidDir).map((name) =>
       Number(readFileSync(path.join(pidDir, name), "utf8")),
     );
     expect(pids).toHaveLength(2);
     expect(pids.filter(isAlive)).toEqual([]);
-    expect(
-      readdirSync(impatient.tempRoot).filter((name) => name.startsWith("spillway-run-")),
-    ).toEqual([]);
+    expect(readdirSync(failing.tempRoot)).toEqual([]);
+  });
+
+  it("fails within the ready timeout when no ready line comes", async () => {
+    const start = impatient.start({
+      services: [{ name: "buffer", component: "buffer", settings: { neverReady: true } }],
+    });
+    await expect(start).rejects.toThrow(
+      /service "buffer" \(buffer\) gave no "ready" line on stdout within 1500 ms/,
+    );
   });
 
   it("fails when /healthz never answers 200", async () => {
-    const start = impatient.start({
+    const start = waiting.start({
       services: [{ name: "sink-0", component: "sink", settings: { unhealthy: true } }],
     });
     await expect(start).rejects.toThrow(

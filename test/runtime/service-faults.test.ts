@@ -42,7 +42,7 @@ describe("process runtime: faults on one service", () => {
     expect(await probeHealth(sink.url(), 300)).toEqual({ error: "no answer within 300 ms" });
     await sink.resume();
     expect(sink.state()).toBe("running");
-    expect(await probeHealth(sink.url(), 1_000)).toEqual({ status: 200 });
+    expect(await probeHealth(sink.url(), 5_000)).toEqual({ status: 200 });
     expect(topology.events().map((event) => event.kind)).toEqual(
       expect.arrayContaining(["paused", "resumed"]) as unknown,
     );
@@ -56,7 +56,7 @@ describe("process runtime: faults on one service", () => {
       /service "sink-0" \(sink\) not ready within 300 ms/,
     );
     await sink.resume();
-    await sink.waitReady(1_000);
+    await sink.waitReady(5_000);
   });
 
   it("kill with SIGTERM ends a paused service too", async () => {
@@ -83,7 +83,7 @@ describe("process runtime: faults on one service", () => {
     await sink.kill();
     await sink.restart();
     expect(sink.state()).toBe("running");
-    expect(await probeHealth(sink.url(), 1_000)).toEqual({ status: 200 });
+    expect(await probeHealth(sink.url(), 5_000)).toEqual({ status: 200 });
   });
 
   it("a service that exits on its own is recorded as crashed; the others run on", async () => {

@@ -229,7 +229,8 @@ export class ProcessService implements ServiceHandle {
         if (rss === undefined || rss <= capMb * MIB || this.running !== running) return;
         if (this.expectedExit !== undefined) return;
         this.expectedExit = "memory-cap";
-        const rssMb = Math.round(rss / MIB);
+        // Rounded up, so that the figure reported is above the cap as the RSS was.
+        const rssMb = Math.ceil((rss / MIB) * 10) / 10;
         this.events.record({
           at: Date.now(),
           service: this.name,
