@@ -1,9 +1,10 @@
 // One proxied TCP connection: the client's socket, the socket dialled to the upstream, and one
 // link per direction. The upstream is dialled only when a client connects (as Toxiproxy does);
 // when it cannot be reached the client's connection is closed at once.
-import { connect, type Socket } from "node:net";
+import { connect, type Socket, type TcpNetConnectOpts } from "node:net";
 import type { Timer } from "../../pipeline/core/seam.ts";
 import { splitHostPort } from "./address.ts";
+import type { ToxiproxyLimits } from "./limits.ts";
 import { Link, type LinkEnv } from "./link.ts";
 import type { ToxicCollection } from "./toxic-collection.ts";
 
@@ -24,7 +25,7 @@ export class Connection {
     this.toxics = toxics;
     this.env = env;
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
-    this.upstream = dial(upstreamAddress, env.limits.upstreamConnectTimeoutMs);
+    this.upstream = dial(upstreamAddress, env.limits);
     for (const socket of [client, this.upstream]) {
       // Failures surface as 'close'; without a listener an 'error' would crash the process.
       socket.on("error", () => {});
@@ -131,19 +132,22 @@ export class Connection {
   }
 }
 
-function dial(address: string, timeoutMs: number): Socket {
+function dial(address: string, limits: ToxiproxyLimits): Socket {
   let target: { host: string; port: number };
   try {
     target = splitHostPort(address);
   } catch {
     target = { host: "", port: 0 };
   }
-  const socket = connect({
+  // net.Socket hands highWaterMark on to its streams; @types/node does not list it for connect.
+  const options: TcpNetConnectOpts & { highWaterMark: number } = {
     host: target.host === "" ? "localhost" : target.host,
     port: target.port,
     allowHalfOpen: true,
     noDelay: true,
-  });
-  socket.setTimeout(timeoutMs, () => socket.destroy());
+    highWaterMark: limits.socketBufferBytes,
+  };
+  const socket = connect(options);
+  socket.setTimeout(limits.upstreamConnectTimeoutMs, () => socket.destroy());
   return socket;
 }

@@ -10,6 +10,11 @@ export interface ToxiproxyLimits {
    * the same thing with 1024-chunk channels.
    */
   linkHeldBytes: number;
+  /**
+   * Bytes a proxied socket buffers for writing before the proxy pauses the other side. Above
+   * the 64 KiB a read returns, so bulk transfers do not pause and resume on every chunk.
+   */
+  socketBufferBytes: number;
   /** How long dialling an upstream may take before the client connection is closed. */
   upstreamConnectTimeoutMs: number;
   /** How long a closing connection may take to flush what it already forwarded. */
@@ -19,6 +24,7 @@ export interface ToxiproxyLimits {
 export const DEFAULT_TOXIPROXY_LIMITS: Readonly<ToxiproxyLimits> = Object.freeze({
   maxBodyBytes: 8 * 1024 * 1024,
   linkHeldBytes: 4 * 1024 * 1024,
+  socketBufferBytes: 1024 * 1024,
   upstreamConnectTimeoutMs: 30_000,
   closeFlushMs: 10_000,
 });

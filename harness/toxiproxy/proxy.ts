@@ -40,8 +40,14 @@ export class Proxy {
   async start(): Promise<void> {
     if (this.enabled) return;
     const bound = await listenOn(this.listen, () =>
-      createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, (client) =>
-        this.accept(client),
+      createServer(
+        {
+          allowHalfOpen: true,
+          noDelay: true,
+          pauseOnConnect: true,
+          highWaterMark: this.env.limits.socketBufferBytes,
+        },
+        (client) => this.accept(client),
       ),
     );
     this.listeners = bound.servers;

@@ -97,8 +97,8 @@ export interface Client {
 }
 
 /** Connects to a loopback port and records what arrives. Destroyed after the test. */
-export async function client(defer: Defer, port: number): Promise<Client> {
-  const socket = connect({ port, host: "127.0.0.1", noDelay: true });
+export async function client(defer: Defer, port: number, host = "127.0.0.1"): Promise<Client> {
+  const socket = connect({ port, host, noDelay: true });
   defer(() => socket.destroy());
   const parts: Buffer[] = [];
   const reads: number[] = [];

@@ -121,6 +121,24 @@ describe("proxies on live connections", () => {
     expect((await connection.transcript).data.toString()).toBe("got request");
   });
 
+  it("a proxy on a loopback name answers on ::1 too, on the same port", async () => {
+    const upstream = await echoServer(defer);
+    const proxy = await toxiproxy.createProxy({
+      name: "both",
+      listen: "localhost:0",
+      upstream: upstream.address,
+    });
+    const port = portOf(proxy.listen);
+    const overIpv6 = await client(defer, port, "::1");
+    expect(await roundTripMs(overIpv6)).toBeLessThan(1000);
+  });
+
+  it("the API answers on ::1 too", async () => {
+    const server = await embeddedToxiproxy(defer);
+    const response = await fetch(`http://[::1]:${server.port}/version`);
+    expect(response.status).toBe(200);
+  });
+
   it("moves bulk data in both directions intact", async () => {
     const upstream = await echoServer(defer);
     const proxy = await createProxy("bulk", upstream.address);
