@@ -177,6 +177,17 @@ describe("process runtime: start failures", () => {
     expect(readdirSync(failing.tempRoot)).toEqual([]);
   });
 
+  it("fails at once when the service exits while /healthz is not yet 200", async () => {
+    const start = failing.start({
+      services: [
+        { name: "sink-0", component: "sink", settings: { unhealthy: true, crashAfterMs: 300 } },
+      ],
+    });
+    await expect(start).rejects.toThrow(
+      /service "sink-0" \(sink\) exited before it was ready \(exit code 3\)/,
+    );
+  });
+
   it("fails within the ready timeout when no ready line comes", async () => {
     const start = impatient.start({
       services: [{ name: "buffer", component: "buffer", settings: { neverReady: true } }],

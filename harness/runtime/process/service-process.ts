@@ -165,8 +165,12 @@ export class ProcessService implements ServiceHandle {
       intervalMs: this.limits.healthPollMs,
       gaveUp: () => this.running !== running,
     });
-    if (unhealthy !== undefined)
+    if (this.running !== running) {
+      throw this.error(`exited before it was ready (${describeExit(this.lastExit)})`);
+    }
+    if (unhealthy !== undefined) {
       throw await this.failStart(`/healthz ${describeHealth(unhealthy)} until the deadline`);
+    }
     this.current = "running";
     this.events.record({ at: Date.now(), service: this.name, kind: "ready", url: this.url() });
   }
