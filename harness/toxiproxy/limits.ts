@@ -6,8 +6,9 @@ export interface ToxiproxyLimits {
   maxBodyBytes: number;
   /**
    * Most bytes the toxics of one link (one direction of one connection) may hold before the
-   * proxy stops reading that link's source; reading resumes below half of it. Toxiproxy bounds
-   * the same thing with 1024-chunk channels.
+   * proxy stops reading that link's source; reading resumes below half of it. Toxiproxy's bound
+   * is alike: 1024 chunks of up to 32 KiB. It is what caps throughput through a latency toxic:
+   * at most this much per latency period (32 MiB per 100 ms: 335 MB/s).
    */
   linkHeldBytes: number;
   /**
@@ -23,7 +24,7 @@ export interface ToxiproxyLimits {
 
 export const DEFAULT_TOXIPROXY_LIMITS: Readonly<ToxiproxyLimits> = Object.freeze({
   maxBodyBytes: 8 * 1024 * 1024,
-  linkHeldBytes: 4 * 1024 * 1024,
+  linkHeldBytes: 32 * 1024 * 1024,
   socketBufferBytes: 1024 * 1024,
   upstreamConnectTimeoutMs: 30_000,
   closeFlushMs: 10_000,

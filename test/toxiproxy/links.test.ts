@@ -52,6 +52,7 @@ describe("link proxies", () => {
     const server = await embeddedToxiproxy(defer);
     const upstream = `127.0.0.1:${await closedPort()}`;
     const proxies = await openLinkProxies([{ name: "a", upstream }], { toxiproxyUrl: server.url });
+    defer(() => proxies.close());
     expect(proxies.toxiproxyUrl).toBe(server.url);
     const toxiproxy = new Toxiproxy(server.url);
     expect(Object.keys(await toxiproxy.getAll())).toEqual(["a"]);
@@ -86,6 +87,7 @@ describe("link proxies", () => {
   it("close removes the proxies and stops the embedded server", async () => {
     const upstream = await echoServer(defer);
     const proxies = await openLinkProxies([{ name: "a", upstream: upstream.address }]);
+    defer(() => proxies.close());
     const connection = await client(defer, proxies.link("a").port);
     await proxies.close();
     await proxies.close();

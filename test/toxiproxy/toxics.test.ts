@@ -71,6 +71,16 @@ describe("toxics on live connections", () => {
       expect(await roundTripMs(await connect())).toBeGreaterThanOrEqual(195);
     });
 
+    it("does not cap throughput: a bulk transfer takes about one latency, not one per chunk", async () => {
+      const payload = Buffer.alloc(8 * 1024 * 1024, 1);
+      const { proxy, connect } = await proxyTo(await sendingServer(defer, payload));
+      await addToxic(proxy, "latency", { latency: 100 });
+      const { data, endMs } = await (await connect()).transcript;
+      expect(data.length).toBe(payload.length);
+      // Chunk by chunk (128 reads of 64 KiB, 100 ms each) would take 12.8 s.
+      expect(endMs).toBeLessThan(3000);
+    });
+
     it("keeps the byte order under jitter", async () => {
       const { proxy, connect } = await proxyTo(await echoServer(defer));
       await addToxic(proxy, "latency", { latency: 20, jitter: 20 });
