@@ -1,0 +1,58 @@
+// What the invariants (DESIGN.md §5) look at, and what they answer.
+
+import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";
+import type { LedgerReport } from "../ledger/ledger.ts";
+
+export const INVARIANT_NAMES = [
+  "no-silent-loss",
+  "bounded-buffer",
+  "tenant-isolation",
+  "config-safety",
+  "recovery",
+] as const;
+export type InvariantName = (typeof INVARIANT_NAMES)[number];
+export type InvariantStatus = "held" | "violated" | "unknown";
+
+export interface InvariantResult {
+  name: InvariantName;
+  status: InvariantStatus;
+  /** One line a person can act on, e.g. "1,234 events lost silently across 3 tenants". */
+  summary: string;
+  /** The smallest evidence: counts per tenant, first lost ids, the high-water mark and when... */
+  evidence: Record<string, unknown>;
+}
+
+/** One reading of the buffer's /stats (high-water marks are since that incarnation's start). */
+export interface BufferSample {
+  at: number;
+  bytes: number;
+  buffers: number;
+  highWaterBytes: number;
+  highWaterBytesAt: number;
+  highWaterBuffers: number;
+  highWaterBuffersAt: number;
+}
+
+export interface Observations {
+  ledger: LedgerReport;
+  /** Whether the pipeline drained after the faults healed (buffer empty, sinks quiet). */
+  drained: boolean;
+  /** Services whose declared drops could not be read: the ledger may miss declarations. */
+  unreadableDrops: string[];
+  buffer: {
+    samples: BufferSample[];
+    /** The profile's bounds, whether or not the buffer enforces them (legacy does not). */
+    bounds: { maxBufferBytes: number; maxBuffers: number; maxMemoryMb: number };
+    /** Times the buffer's process was killed for exceeding its memory cap, or grew past maxMemoryMb. */
+    memoryExceeded: Array<{ at: number; rssMb: number; capMb: number }>;
+  };
+  /** The forwarder's config decisions over the whole run (across restarts). */
+  configDecisions: ConfigDecision[];
+  recovery: {
+    /** When the last fault healed (null: no fault). */
+    lastHealAt: number | null;
+    /** When the buffer was first empty and every service healthy after that, or null. */
+    recoveredAt: number | null;
+    boundMs: number;
+  };
+}
