@@ -21,6 +21,7 @@ import { resolveWorkloadOptions, type WorkloadOptionsInput } from "../workload/o
 import { selectJobTenants } from "../workload/tenants.ts";
 import { Workload, type WorkloadStats } from "../workload/workload.ts";
 import { cpuSnapshot } from "./cpu.ts";
+import { ledgerStreams } from "./ledger-input.ts";
 import { referenceTopology } from "./reference-topology.ts";
 
 export interface SteadyStateOptions {
@@ -151,16 +152,7 @@ export async function runSteadyState(options: SteadyStateOptions): Promise<Stead
       bufferStats(bufferAddress).catch(() => null),
     ]);
     const ledger = computeLedger({
-      streams: [...workload.record.streams()].map((stream) => ({
-        tenant: stream.tenant,
-        dataset: stream.dataset,
-        producer: stream.producer,
-        produced: stream.producedSet(),
-        acked: stream.acked,
-        rejected: stream.rejected,
-        unknown: stream.unknown,
-        runs: stream.productionRuns(),
-      })),
+      streams: ledgerStreams(workload.record),
       deliveries,
       drops,
       jobs: jobTimeline.spans,

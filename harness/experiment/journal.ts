@@ -1,0 +1,66 @@
+// The journal of one experiment run (JSON): every step with its times, the verdict with its
+// figures, and whether the outcomes matched what the experiment expects of the profile.
+
+import type { Counts } from "../ledger/ledger.ts";
+import type { InvariantName, InvariantResult, InvariantStatus } from "../invariants/types.ts";
+
+export type RunStatus = "completed" | "failed" | "aborted" | "interrupted";
+
+export interface JournalStep {
+  phase: string;
+  name: string;
+  /** Milliseconds since the run started. */
+  startedMs: number;
+  endedMs: number;
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Outcome {
+  invariant: InvariantName;
+  expected: "held" | "violated";
+  actual: InvariantStatus;
+  matched: boolean;
+}
+
+export interface Verdict {
+  invariants: Partial<Record<InvariantName, InvariantResult>>;
+  ledger: Counts;
+  ledgerByTenant: Record<string, Counts>;
+  /** The ledger restricted to events produced between the first fault and the last heal. */
+  incidentWindow: { fromMs: number; toMs: number; ledger: Counts; silentLossShare: number } | null;
+  figures: {
+    produced: number;
+    acknowledged: number;
+    deliveredShare: number;
+    silentLossShare: number;
+    bufferHighWaterBytes: number;
+    bufferHighWaterBuffers: number;
+    bufferBoundBytes: number;
+    bufferBoundBuffers: number;
+    eventsPerSecond: number;
+  };
+}
+
+export interface Journal {
+  spillway: { version: string };
+  experiment: string;
+  description: string;
+  profile: string;
+  flaws: string[];
+  runtime: "process" | "sim" | "container";
+  seed: number;
+  status: RunStatus;
+  /** The steady-state hypothesis did not hold after the method. */
+  deviated: boolean;
+  /** Every checked invariant came out as expected for this profile. */
+  asExpected: boolean;
+  error?: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  steps: JournalStep[];
+  notes: Array<{ atMs: number; message: string }>;
+  verdict: Verdict | null;
+  outcomes: Outcome[];
+}
