@@ -1,7 +1,14 @@
 // The exact ledger (DESIGN.md §5): from what the workload had acknowledged, what every sink
 // received, what components declared dropped and the ground-truth job timeline, it puts every
-// event of every stream in one category, per tenant and in total. Streams are interval sets, so
-// millions of events cost kilobytes.
+// produced event in exactly one class, per tenant and in total:
+//
+//   produced = expected + rejected + indeterminate + unconfigured
+//   expected = delivered + declared + lost
+//
+// and counts what the sinks hold that they should not (duplicated, misdelivered, unexpected,
+// deliveredWithoutJob). Streams are interval sets and every step works on ranges, never on
+// single events, so millions of events cost kilobytes and milliseconds. The rules, event by
+// event, are spelled out once more in reference.ts, slowly; the tests hold the two equal.
 
 import type { DropRecord, StreamRanges } from "../../pipeline/core/drops.ts";
 import { pairKey, streamKey, type EventId } from "../../pipeline/core/event.ts";
@@ -15,7 +22,7 @@ export interface LedgerStream {
   acked: IntervalSet;
   rejected: IntervalSet;
   unknown: IntervalSet;
-  /** Seqs seqFrom..seqTo were produced between firstAt and lastAt. */
+  /** Seqs seqFrom..seqTo were produced between firstAt and lastAt; ascending and disjoint. */
   runs: Array<{ seqFrom: number; seqTo: number; firstAt: number; lastAt: number }>;
 }
 
@@ -45,16 +52,29 @@ export interface LedgerInput {
 }
 
 export const CATEGORIES = [
+  /** Every event the workload produced. */
   "produced",
+  /** Acknowledged at ingress and covered by an enabled job, away from any change of it. */
   "expected",
+  /** Expected, and at least one copy reached one of its pair's destinations. */
   "delivered",
+  /** Copies beyond the first at the stream's own destinations (any seq). */
   "duplicated",
+  /** Expected, not delivered, dropped with a reason the customer can see. */
   "declared",
+  /** Expected, not delivered, not declared: silent loss. */
   "lost",
+  /** Copies that reached a destination not belonging to the event's pair (any seq). */
   "misdelivered",
+  /** Distinct events delivered that were never produced, plus every corrupt copy. */
   "unexpected",
+  /** Refused at ingress: the producer knows. */
   "rejected",
+  /** Outcome unknown or not settled, or produced near a change of its pair's job. */
   "indeterminate",
+  /** Acknowledged while no job covered the pair (away from any change): rightly not forwarded. */
+  "unconfigured",
+  /** Produced events delivered anywhere although no job covered them when produced. */
   "deliveredWithoutJob",
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
@@ -63,179 +83,315 @@ export type Counts = Record<Category, number>;
 export interface LedgerReport {
   totals: Counts;
   tenants: Record<string, Counts>;
-  /** The first few lost events, for evidence. */
+  /** The first few lost events (streams in input order, seqs ascending), for evidence. */
   lostSamples: EventId[];
+  /** The first few misdelivered copies, in delivery order. */
   misdeliveredSamples: Array<EventId & { destination: string }>;
+  /** The first few events delivered without a job (streams in input order, seqs ascending). */
+  deliveredWithoutJobSamples: EventId[];
 }
 
-const SAMPLE_LIMIT = 10;
+export const SAMPLE_LIMIT = 10;
+
+/**
+ * Filtering an event as unconfigured is not a declaration of loss (DESIGN.md §5): a drop
+ * record whose reason is `unconfigured` (or `unconfigured: ...`) declares nothing, so an event
+ * the ground truth expected stays lost.
+ */
+export function isDeclaration(drop: Pick<DropRecord, "reason">): boolean {
+  return drop.reason !== "unconfigured" && !drop.reason.startsWith("unconfigured:");
+}
 
 export function zeroCounts(): Counts {
   return Object.fromEntries(CATEGORIES.map((category) => [category, 0])) as Counts;
 }
 
-function addRanges(target: IntervalSet, streams: StreamRanges): void {
-  for (const [from, to] of streams.ranges) target.addRange(from, to);
+/** A pair's job history: its spans, every instant it changed, and where it was sent. */
+interface PairJobs {
+  spans: JobSpan[];
+  changesAscending: number[];
 }
 
-interface Coverage {
-  expected: IntervalSet;
-  indeterminate: IntervalSet;
-}
-
-/** Splits a stream's produced seqs into expected / indeterminate by the job spans of its pair. */
-function coverage(stream: LedgerStream, spans: JobSpan[], graceMs: number): Coverage {
-  const expected = new IntervalSet();
-  const indeterminate = new IntervalSet();
-  for (const run of stream.runs) {
-    let covered = false;
-    let nearChange = false;
-    for (const span of spans) {
-      const end = span.to ?? Number.POSITIVE_INFINITY;
-      if (span.from <= run.firstAt && run.lastAt <= end) covered = true;
-      if (
-        Math.abs(run.firstAt - span.from) <= graceMs ||
-        Math.abs(run.lastAt - span.from) <= graceMs
-      )
-        nearChange = true;
-      if (
-        span.to !== null &&
-        (Math.abs(run.firstAt - span.to) <= graceMs || Math.abs(run.lastAt - span.to) <= graceMs)
-      )
-        nearChange = true;
-      if (span.from > run.firstAt && span.from <= run.lastAt) nearChange = true;
-      if (span.to !== null && span.to >= run.firstAt && span.to < run.lastAt) nearChange = true;
-    }
-    if (nearChange) indeterminate.addRange(run.seqFrom, run.seqTo);
-    else if (covered) expected.addRange(run.seqFrom, run.seqTo);
-  }
-  return { expected, indeterminate };
-}
-
-export function computeLedger(input: LedgerInput): LedgerReport {
-  const spansByPair = new Map<string, JobSpan[]>();
-  const pairOfDestination = new Map<string, string>();
-  for (const span of input.jobs) {
+function indexJobs(jobs: readonly JobSpan[]): {
+  byPair: Map<string, PairJobs>;
+  pairsByDestination: Map<string, Set<string>>;
+} {
+  const byPair = new Map<string, PairJobs>();
+  const pairsByDestination = new Map<string, Set<string>>();
+  for (const span of jobs) {
     const key = pairKey(span.tenant, span.dataset);
-    spansByPair.set(key, [...(spansByPair.get(key) ?? []), span]);
-    pairOfDestination.set(span.destination, key);
+    let pair = byPair.get(key);
+    if (pair === undefined) byPair.set(key, (pair = { spans: [], changesAscending: [] }));
+    pair.spans.push(span);
+    pair.changesAscending.push(span.from);
+    if (span.to !== null) pair.changesAscending.push(span.to);
+    let pairs = pairsByDestination.get(span.destination);
+    if (pairs === undefined) pairsByDestination.set(span.destination, (pairs = new Set()));
+    pairs.add(key);
   }
+  for (const pair of byPair.values()) pair.changesAscending.sort((a, b) => a - b);
+  return { byPair, pairsByDestination };
+}
 
-  // Deliveries per stream: at the stream's own destination (first copies + duplicates) or elsewhere.
-  const own = new Map<string, IntervalSet>();
-  const anywhere = new Map<string, IntervalSet>();
-  const duplicates = new Map<string, number>();
-  const misdelivered = new Map<string, number>();
-  const corruptByTenant = new Map<string, number>();
+type Coverage = "covered" | "uncovered" | "near";
+
+/** Whether a job covered the pair over all of [firstAt, lastAt], with no change within grace. */
+function runCoverage(
+  pair: PairJobs | undefined,
+  firstAt: number,
+  lastAt: number,
+  graceMs: number,
+): Coverage {
+  if (pair === undefined) return "uncovered";
+  const changes = pair.changesAscending;
+  let low = 0;
+  let high = changes.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((changes[middle] as number) < firstAt - graceMs) low = middle + 1;
+    else high = middle;
+  }
+  if (low < changes.length && (changes[low] as number) <= lastAt + graceMs) return "near";
+  for (const span of pair.spans) {
+    if (span.from <= firstAt && (span.to === null || lastAt <= span.to)) return "covered";
+  }
+  return "uncovered";
+}
+
+/** What the sinks hold of one stream. */
+interface Received {
+  tenant: string;
+  dataset: string;
+  producer: string;
+  pair: string;
+  /** Seqs with at least one copy at one of the pair's destinations. */
+  own: IntervalSet;
+  /** Seqs with a copy at some other destination (null while there is none). */
+  foreign: IntervalSet | null;
+  duplicated: number;
+  misdelivered: number;
+}
+
+function receivedFor(byStream: Map<string, Received>, streams: StreamRanges): Received {
+  const key = streamKey(streams);
+  let received = byStream.get(key);
+  if (received === undefined) {
+    received = {
+      tenant: streams.tenant,
+      dataset: streams.dataset,
+      producer: streams.producer,
+      pair: pairKey(streams.tenant, streams.dataset),
+      own: new IntervalSet(),
+      foreign: null,
+      duplicated: 0,
+      misdelivered: 0,
+    };
+    byStream.set(key, received);
+  }
+  return received;
+}
+
+interface Tally {
+  totals: Counts;
+  tenants: Record<string, Counts>;
+  add(tenant: string, category: Category, count: number): void;
+  touch(tenant: string): void;
+}
+
+function newTally(): Tally {
+  const totals = zeroCounts();
+  const tenants: Record<string, Counts> = {};
+  return {
+    totals,
+    tenants,
+    touch(tenant) {
+      tenants[tenant] ??= zeroCounts();
+    },
+    add(tenant, category, count) {
+      if (count === 0) return;
+      (tenants[tenant] ??= zeroCounts())[category] += count;
+      totals[category] += count;
+    },
+  };
+}
+
+function pushSamples(
+  samples: EventId[],
+  stream: { tenant: string; dataset: string; producer: string },
+  seqs: IntervalSet,
+): void {
+  for (const seq of seqs.first(SAMPLE_LIMIT - samples.length)) {
+    samples.push({
+      tenant: stream.tenant,
+      dataset: stream.dataset,
+      producer: stream.producer,
+      seq,
+    });
+  }
+}
+
+function collectDeliveries(
+  deliveries: Iterable<LedgerDelivery>,
+  pairsByDestination: Map<string, Set<string>>,
+  tally: Tally,
+): { byStream: Map<string, Received>; misdeliveredSamples: LedgerReport["misdeliveredSamples"] } {
+  const byStream = new Map<string, Received>();
   const misdeliveredSamples: LedgerReport["misdeliveredSamples"] = [];
-  for (const delivery of input.deliveries) {
+  for (const delivery of deliveries) {
     for (const streams of delivery.corrupt ?? []) {
-      let count = 0;
-      for (const [from, to] of streams.ranges) count += to - from + 1;
-      corruptByTenant.set(streams.tenant, (corruptByTenant.get(streams.tenant) ?? 0) + count);
+      for (const [from, to] of streams.ranges)
+        tally.add(streams.tenant, "unexpected", to - from + 1);
     }
+    const pairsHere = pairsByDestination.get(delivery.destination);
     for (const streams of delivery.streams) {
-      const key = streamKey(streams);
-      let seenAnywhere = anywhere.get(key);
-      if (seenAnywhere === undefined) anywhere.set(key, (seenAnywhere = new IntervalSet()));
-      addRanges(seenAnywhere, streams);
-      if (
-        pairOfDestination.get(delivery.destination) !== pairKey(streams.tenant, streams.dataset)
-      ) {
-        let count = 0;
+      const received = receivedFor(byStream, streams);
+      if (pairsHere?.has(received.pair) === true) {
         for (const [from, to] of streams.ranges) {
-          count += to - from + 1;
-          if (misdeliveredSamples.length < SAMPLE_LIMIT) {
-            misdeliveredSamples.push({ ...streams, seq: from, destination: delivery.destination });
-          }
+          received.duplicated += received.own.countWithin(from, to);
+          received.own.addRange(from, to);
         }
-        misdelivered.set(key, (misdelivered.get(key) ?? 0) + count);
         continue;
       }
-      let seen = own.get(key);
-      if (seen === undefined) own.set(key, (seen = new IntervalSet()));
-      let repeated = 0;
+      const foreign = (received.foreign ??= new IntervalSet());
       for (const [from, to] of streams.ranges) {
-        repeated += seen.countWithin(from, to);
-        seen.addRange(from, to);
+        foreign.addRange(from, to);
+        received.misdelivered += to - from + 1;
+        for (let seq = from; seq <= to && misdeliveredSamples.length < SAMPLE_LIMIT; seq++) {
+          misdeliveredSamples.push({
+            tenant: streams.tenant,
+            dataset: streams.dataset,
+            producer: streams.producer,
+            seq,
+            destination: delivery.destination,
+          });
+        }
       }
-      if (repeated > 0) duplicates.set(key, (duplicates.get(key) ?? 0) + repeated);
     }
   }
+  return { byStream, misdeliveredSamples };
+}
 
+function collectDeclarations(drops: Iterable<DropRecord>): Map<string, IntervalSet> {
   const declared = new Map<string, IntervalSet>();
-  for (const drop of input.drops) {
+  for (const drop of drops) {
+    if (!isDeclaration(drop)) continue;
     for (const streams of drop.streams) {
       const key = streamKey(streams);
       let set = declared.get(key);
       if (set === undefined) declared.set(key, (set = new IntervalSet()));
-      addRanges(set, streams);
+      for (const [from, to] of streams.ranges) set.addRange(from, to);
     }
   }
-
-  const totals = zeroCounts();
-  const tenants: Record<string, Counts> = {};
-  const lostSamples: EventId[] = [];
-  const countsOf = (tenant: string): Counts => (tenants[tenant] ??= zeroCounts());
-  const add = (tenant: string, category: Category, count: number): void => {
-    if (count === 0) return;
-    countsOf(tenant)[category] += count;
-    totals[category] += count;
-  };
-
-  const producedStreams = new Set<string>();
-  for (const stream of input.streams) {
-    const key = streamKey(stream);
-    producedStreams.add(key);
-    const tenant = stream.tenant;
-    countsOf(tenant);
-    const { expected, indeterminate } = coverage(
-      stream,
-      spansByPair.get(pairKey(tenant, stream.dataset)) ?? [],
-      input.graceMs,
-    );
-    const expectedAcked = expected.intersection(stream.acked);
-    const delivered = own.get(key) ?? new IntervalSet();
-    const deliveredAnywhere = anywhere.get(key) ?? new IntervalSet();
-    const missing = expectedAcked.difference(delivered);
-    const declaredMissing = missing.intersection(declared.get(key) ?? new IntervalSet());
-    const lost = missing.difference(declaredMissing);
-    const unsettled = indeterminate
-      .intersection(stream.produced)
-      .union(stream.unknown.difference(indeterminate));
-
-    add(tenant, "produced", stream.produced.size);
-    add(tenant, "expected", expectedAcked.size);
-    add(tenant, "delivered", expectedAcked.size - missing.size);
-    add(tenant, "duplicated", duplicates.get(key) ?? 0);
-    add(tenant, "declared", declaredMissing.size);
-    add(tenant, "lost", lost.size);
-    add(tenant, "misdelivered", misdelivered.get(key) ?? 0);
-    add(tenant, "unexpected", deliveredAnywhere.difference(stream.produced).size);
-    add(tenant, "rejected", stream.rejected.size);
-    add(tenant, "indeterminate", unsettled.size);
-    // Delivered although no job covered the event when it was produced (and not near a change).
-    add(
-      tenant,
-      "deliveredWithoutJob",
-      deliveredAnywhere.intersection(stream.produced).difference(expected).difference(indeterminate)
-        .size,
-    );
-    for (const seq of lost.first(SAMPLE_LIMIT - lostSamples.length)) {
-      lostSamples.push({ tenant, dataset: stream.dataset, producer: stream.producer, seq });
-    }
-  }
-  // Deliveries of streams nobody produced, and payloads that did not match their identity.
-  for (const [key, set] of anywhere) {
-    if (producedStreams.has(key)) continue;
-    add(key.split("/")[0]!, "unexpected", set.size);
-  }
-  for (const [tenant, count] of corruptByTenant) add(tenant, "unexpected", count);
-
-  return { totals, tenants, lostSamples, misdeliveredSamples };
+  return declared;
 }
 
-/** Job spans from the config service's job changes (initial jobs carry at = 0). */
+/** The produced seqs a job covered, and those no job covered, by production run. */
+function coverage(
+  stream: LedgerStream,
+  pair: PairJobs | undefined,
+  graceMs: number,
+): { covered: IntervalSet; uncovered: IntervalSet } {
+  const covered = new IntervalSet();
+  const uncovered = new IntervalSet();
+  let previousTo = -1;
+  for (const run of stream.runs) {
+    if (run.seqFrom <= previousTo || run.seqTo < run.seqFrom || run.lastAt < run.firstAt) {
+      throw new RangeError(
+        `stream ${streamKey(stream)}: run ${JSON.stringify(run)} is not after the previous one (seq ${previousTo}) or ends before it starts`,
+      );
+    }
+    previousTo = run.seqTo;
+    const kind = runCoverage(pair, run.firstAt, run.lastAt, graceMs);
+    if (kind === "covered") covered.addRange(run.seqFrom, run.seqTo);
+    else if (kind === "uncovered") uncovered.addRange(run.seqFrom, run.seqTo);
+  }
+  return {
+    covered: covered.intersection(stream.produced),
+    uncovered: uncovered.intersection(stream.produced),
+  };
+}
+
+export function computeLedger(input: LedgerInput): LedgerReport {
+  if (!Number.isFinite(input.graceMs) || input.graceMs < 0) {
+    throw new RangeError(`graceMs is ${input.graceMs}, expected a finite number >= 0`);
+  }
+  const tally = newTally();
+  const { byPair, pairsByDestination } = indexJobs(input.jobs);
+  const { byStream, misdeliveredSamples } = collectDeliveries(
+    input.deliveries,
+    pairsByDestination,
+    tally,
+  );
+  const declared = collectDeclarations(input.drops);
+  const lostSamples: EventId[] = [];
+  const deliveredWithoutJobSamples: EventId[] = [];
+  const producedStreams = new Set<string>();
+
+  for (const stream of input.streams) {
+    const key = streamKey(stream);
+    if (producedStreams.has(key)) throw new RangeError(`stream ${key} is listed twice`);
+    producedStreams.add(key);
+    const { tenant, produced } = stream;
+    tally.touch(tenant);
+    const { covered, uncovered } = coverage(
+      stream,
+      byPair.get(pairKey(tenant, stream.dataset)),
+      input.graceMs,
+    );
+    const rejected = stream.rejected.intersection(produced);
+    const acked = stream.acked.intersection(produced).difference(rejected);
+    const expected = acked.intersection(covered);
+    const unconfigured = acked.intersection(uncovered);
+    const received = byStream.get(key);
+    const own = received?.own ?? new IntervalSet();
+    const anywhere =
+      received === undefined || received.foreign === null ? own : own.union(received.foreign);
+    const missing = expected.difference(own);
+    const declaredMissing = missing.intersection(declared.get(key) ?? new IntervalSet());
+    const lost = missing.difference(declaredMissing);
+    const deliveredWithoutJob = anywhere.intersection(uncovered);
+
+    tally.add(tenant, "produced", produced.size);
+    tally.add(tenant, "expected", expected.size);
+    tally.add(tenant, "delivered", expected.size - missing.size);
+    tally.add(tenant, "declared", declaredMissing.size);
+    tally.add(tenant, "lost", lost.size);
+    tally.add(tenant, "rejected", rejected.size);
+    tally.add(tenant, "unconfigured", unconfigured.size);
+    tally.add(
+      tenant,
+      "indeterminate",
+      produced.size - rejected.size - expected.size - unconfigured.size,
+    );
+    tally.add(tenant, "unexpected", anywhere.size - anywhere.intersection(produced).size);
+    tally.add(tenant, "deliveredWithoutJob", deliveredWithoutJob.size);
+    pushSamples(lostSamples, stream, lost);
+    pushSamples(deliveredWithoutJobSamples, stream, deliveredWithoutJob);
+  }
+
+  for (const [key, received] of byStream) {
+    tally.add(received.tenant, "duplicated", received.duplicated);
+    tally.add(received.tenant, "misdelivered", received.misdelivered);
+    if (producedStreams.has(key)) continue;
+    const anywhere =
+      received.foreign === null ? received.own : received.own.union(received.foreign);
+    tally.add(received.tenant, "unexpected", anywhere.size);
+  }
+
+  return {
+    totals: tally.totals,
+    tenants: tally.tenants,
+    lostSamples,
+    misdeliveredSamples,
+    deliveredWithoutJobSamples,
+  };
+}
+
+/**
+ * Job spans from the config service's job changes (initial jobs carry at = 0). A change that
+ * enables a pair already enabled opens a new span only when it moves the pair to another
+ * destination.
+ */
 export function jobSpans(
   changes: Array<{
     at: number;
@@ -250,7 +406,11 @@ export function jobSpans(
   for (const change of [...changes].sort((a, b) => a.at - b.at)) {
     const key = pairKey(change.tenant, change.dataset);
     const current = open.get(key);
-    if (change.enabled && current === undefined) {
+    if (current !== undefined && (!change.enabled || change.destination !== current.destination)) {
+      current.to = change.at;
+      open.delete(key);
+    }
+    if (change.enabled && open.get(key) === undefined) {
       const span: JobSpan = {
         tenant: change.tenant,
         dataset: change.dataset,
@@ -260,9 +420,6 @@ export function jobSpans(
       };
       open.set(key, span);
       spans.push(span);
-    } else if (!change.enabled && current !== undefined) {
-      current.to = change.at;
-      open.delete(key);
     }
   }
   return spans;
