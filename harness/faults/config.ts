@@ -1,0 +1,126 @@
+// Config faults (DESIGN.md §4) through the config service's API: add a job for a new dataset
+// (what set off 14 November 2024 under config.emptyOnNewDataset), push an empty or corrupt
+// config, and revert to the previous good one.
+//
+// Heals: a pushed config is healed by a revert. Adding a job is an operator's change, not a
+// breakage, and the incident was healed by the revert, not by removing the job: by default its
+// heal keeps the job (`onHeal: "keep-job"`); `onHeal: "disable-job"` disables it instead, which
+// regenerates the config from the jobs. A revert has nothing to heal.
+
+import { z } from "zod";
+import { defineFault, healedBy, nothingToHeal } from "./define.ts";
+import type { FaultContext } from "./fault.ts";
+import { choice, eventName, faultParams } from "./params.ts";
+import { callService, firstOf } from "./targets.ts";
+
+const DESTINATION = /^[a-z][a-z0-9-]{0,62}\/[A-Za-z0-9_.-]{1,128}$/;
+
+interface Published {
+  version: number;
+}
+
+function configService(context: FaultContext) {
+  return firstOf(context.topology, "config");
+}
+
+async function revert(context: FaultContext): Promise<void> {
+  const answer = (await callService(
+    configService(context),
+    "POST",
+    "/config/revert",
+    {},
+  )) as Published & { revertedFrom?: number };
+  context.note(`config reverted: v${answer.revertedFrom} → v${answer.version}`);
+}
+
+async function push(context: FaultContext, kind: "empty" | "corrupt") {
+  const answer = (await callService(configService(context), "POST", "/config/push", {
+    kind,
+  })) as Published;
+  context.note(`${kind} config pushed as v${answer.version}`);
+  return healedBy(() => revert(context));
+}
+
+export const configAddJob = defineFault({
+  name: "config.add-job",
+  family: "config",
+  summary:
+    "adds a job for a dataset (by default for the first job tenant, to sink-0/<tenant>.<dataset>)",
+  params: faultParams({
+    tenant: eventName("tenant").optional(),
+    dataset: eventName("dataset"),
+    destination: z
+      .string({ error: 'expected "<sink service>/<path>", e.g. "sink-0/t000.dns_logs"' })
+      .regex(DESTINATION, {
+        error: 'expected "<sink service>/<path>", e.g. "sink-0/t000.dns_logs"',
+      })
+      .optional(),
+    onHeal: choice(["keep-job", "disable-job"]).default("keep-job"),
+  }),
+  targets: (params) =>
+    params.destination === undefined ? {} : { services: [params.destination.split("/")[0]!] },
+  async inject(context, params) {
+    const tenant = params.tenant ?? context.workload.jobTenants[0];
+    if (tenant === undefined) {
+      throw new Error(
+        "config.add-job has no tenant to add a job for: the workload has no job tenants; give one as tenant",
+      );
+    }
+    const destination =
+      params.destination ?? `${firstOf(context.topology, "sink").name}/${tenant}.${params.dataset}`;
+    const config = configService(context);
+    const answer = (await callService(config, "POST", "/jobs", {
+      tenant,
+      dataset: params.dataset,
+      destination,
+    })) as Published & { job: { id: string }; newDataset: boolean };
+    const { id } = answer.job;
+    context.note(
+      `job ${id} added: ${tenant}/${params.dataset} → ${destination} (config v${answer.version}${answer.newDataset ? ", a new dataset" : ""})`,
+    );
+    if (params.onHeal === "keep-job") return nothingToHeal();
+    return healedBy(async () => {
+      const disabled = (await callService(config, "PATCH", `/jobs/${encodeURIComponent(id)}`, {
+        enabled: false,
+      })) as Published;
+      context.note(`job ${id} disabled (config v${disabled.version})`);
+    });
+  },
+});
+
+export const configPushEmpty = defineFault({
+  name: "config.push-empty",
+  family: "config",
+  summary: "publishes an empty forwarding config; heal reverts to the previous good one",
+  params: faultParams({}),
+  targets: () => ({}),
+  inject: (context) => push(context, "empty"),
+});
+
+export const configPushCorrupt = defineFault({
+  name: "config.push-corrupt",
+  family: "config",
+  summary: "publishes a config that is not valid JSON; heal reverts to the previous good one",
+  params: faultParams({}),
+  targets: () => ({}),
+  inject: (context) => push(context, "corrupt"),
+});
+
+export const configRevert = defineFault({
+  name: "config.revert",
+  family: "config",
+  summary: "re-publishes the newest earlier non-empty config generated from the jobs",
+  params: faultParams({}),
+  targets: () => ({}),
+  async inject(context) {
+    await revert(context);
+    return nothingToHeal();
+  },
+});
+
+export const CONFIG_FAULTS = [
+  configAddJob,
+  configPushEmpty,
+  configPushCorrupt,
+  configRevert,
+] as const;

@@ -1,0 +1,108 @@
+// Process faults (DESIGN.md §4) through the runtime's service handles, so they work on every
+// runtime: kill (healed by a restart), pause (healed by resuming), restart (nothing to heal) and
+// a memory cap (healed by restoring the service's own cap, and restarting it if the cap
+// killed it).
+
+import { defineFault, healedBy, nothingToHeal } from "./define.ts";
+import { choice, faultParams, integer, serviceName } from "./params.ts";
+import { serviceOf } from "./targets.ts";
+
+/** Largest memory cap a fault may set: 64 GiB. */
+const MAX_MEMORY_CAP_MB = 65_536;
+
+const serviceTarget = (params: { service: string }) => ({ services: [params.service] });
+
+export const processKill = defineFault({
+  name: "process.kill",
+  family: "process",
+  summary: "kills the service with SIGKILL (a crash) or SIGTERM (a clean stop); heal restarts it",
+  params: faultParams({
+    service: serviceName(),
+    signal: choice(["SIGKILL", "SIGTERM"]).default("SIGKILL"),
+  }),
+  targets: serviceTarget,
+  async inject(context, { service: name, signal }) {
+    const service = serviceOf(context.topology, name);
+    const exit = await service.kill(signal);
+    context.note(`${name} killed with ${signal} (exit ${JSON.stringify(exit)})`);
+    return healedBy(async () => {
+      // Someone else may have brought it back already (a restart fault, an operator step).
+      if (service.state() !== "exited") return;
+      await service.restart();
+      context.note(`${name} restarted`);
+    });
+  },
+});
+
+export const processPause = defineFault({
+  name: "process.pause",
+  family: "process",
+  summary: "freezes the service (SIGSTOP or container pause): it answers nothing; heal resumes it",
+  params: faultParams({ service: serviceName() }),
+  targets: serviceTarget,
+  async inject(context, { service: name }) {
+    const service = serviceOf(context.topology, name);
+    await service.pause();
+    context.note(`${name} paused`);
+    return healedBy(async () => {
+      await service.resume();
+      context.note(`${name} resumed`);
+    });
+  },
+});
+
+export const processRestart = defineFault({
+  name: "process.restart",
+  family: "process",
+  summary: "stops the service gracefully and starts it again, waiting until it is ready",
+  params: faultParams({ service: serviceName() }),
+  targets: serviceTarget,
+  async inject(context, { service: name }) {
+    await serviceOf(context.topology, name).restart();
+    context.note(`${name} restarted`);
+    return nothingToHeal();
+  },
+});
+
+export const processMemoryCap = defineFault({
+  name: "process.memory-cap",
+  family: "process",
+  summary:
+    "kills the service when its memory exceeds megabytes; heal restores its own cap and restarts it if the cap killed it",
+  params: faultParams({
+    service: serviceName(),
+    megabytes: integer(1, MAX_MEMORY_CAP_MB, "MB"),
+  }),
+  targets: serviceTarget,
+  async inject(context, { service: name, megabytes }) {
+    const { topology } = context;
+    const service = serviceOf(topology, name);
+    const ownCap = topology.topology.services.find((spec) => spec.name === name)?.memoryCapMb;
+    let killedByCap = false;
+    const unsubscribe = topology.onEvent((event) => {
+      if (event.service === name && event.kind === "exited" && event.cause === "memory-cap") {
+        killedByCap = true;
+      }
+    });
+    service.setMemoryCap(megabytes);
+    context.note(`${name} capped at ${megabytes} MB`);
+    return healedBy(async () => {
+      unsubscribe();
+      service.setMemoryCap(ownCap);
+      context.note(
+        `${name} memory cap ${ownCap === undefined ? "lifted" : `back to ${ownCap} MB`}`,
+      );
+      if (killedByCap && service.state() === "exited") {
+        await service.restart();
+        context.note(`${name} restarted after the memory cap killed it`);
+      }
+    });
+  },
+});
+
+export const PROCESS_FAULTS = [
+  processKill,
+  processPause,
+  processRestart,
+  processMemoryCap,
+] as const;
