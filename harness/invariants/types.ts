@@ -35,10 +35,14 @@ export interface BufferSample {
 
 export interface Observations {
   ledger: LedgerReport;
+  /** When the run started, on the clock of every `at` below: summaries say "+12.4 s". */
+  startedAt?: number;
   /** Whether the pipeline drained after the faults healed (buffer empty, sinks quiet). */
   drained: boolean;
   /** Services whose declared drops could not be read: the ledger may miss declarations. */
   unreadableDrops: string[];
+  /** Sinks whose records could not be read: the ledger misses their copies. */
+  unreadableSinks?: string[];
   buffer: {
     samples: BufferSample[];
     /** The profile's bounds, whether or not the buffer enforces them (legacy does not). */
@@ -54,5 +58,10 @@ export interface Observations {
     /** When the buffer was first empty and every service healthy after that, or null. */
     recoveredAt: number | null;
     boundMs: number;
+    /** Until when recovery was watched (absent: the last buffer sample's time). */
+    observedUntil?: number | null;
   };
 }
+
+/** One invariant: what it answers from the observations of a run. */
+export type InvariantCheck = (observations: Observations) => InvariantResult;
