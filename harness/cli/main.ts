@@ -1,18 +1,43 @@
-// The `spillway` command line.
+// The `spillway` command line. Exit codes: 0 outcomes as expected, 1 not, 2 bad input,
+// 3 the harness itself failed, 130 interrupted.
 
 import { Command, CommanderError } from "commander";
+import { ExperimentError } from "../experiment/definition.ts";
+import { runToxiproxyCommand } from "../toxiproxy/cli.ts";
+import { EXIT, UsageError } from "./exit.ts";
+import { listCommand, validateCommand } from "./experiment-commands.ts";
+import { runCommand } from "./run-command.ts";
 import { steadyCommand } from "./steady-command.ts";
 
-const program = new Command("spillway")
-  .description("Chaos and fault-injection test harness for log pipelines.")
-  .addCommand(steadyCommand())
-  .showHelpAfterError()
-  .exitOverride();
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
-  process.stderr.write(`spillway: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(3);
+const argv = process.argv.slice(2);
+if (argv[0] === "toxiproxy") {
+  // Its own parser: it also accepts toxiproxy-server's single-dash flags (-host, -port, -config).
+  await runToxiproxyCommand(argv.slice(1));
+} else {
+  const program = new Command("spillway")
+    .description("Chaos and fault-injection test harness for log pipelines.")
+    .addCommand(runCommand())
+    .addCommand(listCommand())
+    .addCommand(validateCommand())
+    .addCommand(steadyCommand())
+    .addCommand(
+      new Command("toxiproxy").description(
+        "Run the Toxiproxy-compatible fault proxy (spillway toxiproxy --help).",
+      ),
+    )
+    .showHelpAfterError()
+    .exitOverride();
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : EXIT.badInput);
+    if (error instanceof ExperimentError || error instanceof UsageError) {
+      process.stderr.write(`spillway: ${error.message}\n`);
+      process.exit(EXIT.badInput);
+    }
+    process.stderr.write(
+      `spillway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(EXIT.harnessFailed);
+  }
 }

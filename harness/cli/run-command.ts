@@ -1,0 +1,174 @@
+// `spillway run <experiment>`: runs an experiment on one or more profiles and prints the
+// verdict; `--journal` and `--junit` write the evidence. Exit codes: 0 outcomes as expected,
+// 1 not, 2 bad input, 3 the harness itself failed, 130 interrupted.
+
+import { Command, InvalidArgumentError, Option } from "commander";
+import { writeFile } from "node:fs/promises";
+import {
+  FLAW_NAMES,
+  isFlaw,
+  parseFlawList,
+  PROFILE_NAMES,
+  type Flaw,
+} from "../../pipeline/core/flaws.ts";
+import type { Journal } from "../experiment/journal.ts";
+import { loadExperiment } from "../experiment/load.ts";
+import { runExperiment, type Progress } from "../experiment/runner.ts";
+import { registerCleanup } from "../runtime/cleanup.ts";
+import { formatJUnit } from "../report/junit.ts";
+import { formatSummary } from "../report/summary.ts";
+import { EXIT, UsageError } from "./exit.ts";
+
+interface RunFlags {
+  profile?: string;
+  flaws?: string;
+  compare?: string;
+  runtime: string;
+  seed: number;
+  journal?: string;
+  junit?: string;
+  toxiproxyUrl?: string;
+}
+
+function profileList(value: string): string[] {
+  const profiles = value
+    .split(",")
+    .map((profile) => profile.trim())
+    .filter((profile) => profile.length > 0);
+  const unknown = profiles.find((profile) => !(PROFILE_NAMES as string[]).includes(profile));
+  if (unknown !== undefined || profiles.length === 0) {
+    throw new InvalidArgumentError(
+      `"${unknown ?? value}" is not a profile; expected a comma-separated list of ${PROFILE_NAMES.join(", ")}`,
+    );
+  }
+  return profiles;
+}
+
+function seedNumber(value: string): number {
+  const seed = Number(value);
+  if (!Number.isSafeInteger(seed) || seed < 0)
+    throw new InvalidArgumentError(`"${value}" is not a seed; expected a non-negative integer`);
+  return seed;
+}
+
+function flawList(value: string | undefined): Flaw[] | undefined {
+  if (value === undefined) return undefined;
+  const flaws = parseFlawList(value);
+  const unknown = flaws.find((flaw) => !isFlaw(flaw));
+  if (unknown !== undefined)
+    throw new UsageError(
+      `--flaws: "${unknown}" is not a flaw; expected any of ${FLAW_NAMES.join(", ")}`,
+    );
+  return flaws as Flaw[];
+}
+
+function progressPrinter(label: string): (progress: Progress) => void {
+  const tty = process.stderr.isTTY === true;
+  let lastLine = 0;
+  return (progress) => {
+    const line = `[${label}] ${progress.phase.padEnd(12)} ${(progress.elapsedMs / 1000).toFixed(0).padStart(4)} s  ${Math.round(progress.eventsPerSecond).toLocaleString("en-US").padStart(8)} events/s  buffer ${(100 * progress.bufferFill).toFixed(0).padStart(4)}% of bound`;
+    if (tty) process.stderr.write(`\r${line}\u001b[K`);
+    else if (progress.elapsedMs - lastLine >= 5_000) {
+      lastLine = progress.elapsedMs;
+      process.stderr.write(line + "\n");
+    }
+  };
+}
+
+function journalPath(base: string, profile: string, compared: boolean): string {
+  if (!compared) return base;
+  return base.endsWith(".json")
+    ? `${base.slice(0, -".json".length)}.${profile}.json`
+    : `${base}.${profile}`;
+}
+
+export function runCommand(): Command {
+  return new Command("run")
+    .description(
+      "Run an experiment (a shipped name, or a .ts/.json/.yaml file) and check its invariants.",
+    )
+    .argument("<experiment>", "a name from `spillway list`, or a path to an experiment file")
+    .option(
+      "--profile <profile>",
+      `profile to run (${PROFILE_NAMES.join(", ")}); default: the experiment's`,
+    )
+    .option(
+      "--flaws <list>",
+      "comma-separated flaws replacing the profile's; the experiment's expectations then do not apply (every invariant is expected to hold)",
+    )
+    .option(
+      "--compare <profiles>",
+      "run each profile in turn and print them side by side, e.g. legacy-2024,hardened",
+      profileList,
+    )
+    .addOption(
+      new Option("--runtime <runtime>", "where the pipeline runs")
+        .choices(["process"])
+        .default("process"),
+    )
+    .option("--seed <n>", "seed of the workload's random draws", seedNumber, 1)
+    .option(
+      "--journal <file>",
+      "write the journal (JSON); with --compare one file per profile: <file>.<profile>.json",
+    )
+    .option("--junit <file>", "write JUnit XML: one test case per invariant per profile")
+    .option("--toxiproxy-url <url>", "use this Toxiproxy instead of the embedded fault proxy")
+    .action(async (reference: string, flags: RunFlags & { compare?: string[] }) => {
+      const experiment = await loadExperiment(reference);
+      const flaws = flawList(flags.flaws);
+      if (flags.profile !== undefined && !(PROFILE_NAMES as string[]).includes(flags.profile)) {
+        throw new UsageError(
+          `--profile: "${flags.profile}" is not a profile; expected one of ${PROFILE_NAMES.join(", ")}`,
+        );
+      }
+      const profiles = (flags.compare as unknown as string[] | undefined) ?? [
+        flags.profile ?? experiment.profile,
+      ];
+      const journals: Journal[] = [];
+      let interrupted = false;
+      let reported: () => void = () => {};
+      const reportDone = new Promise<void>((resolve) => (reported = resolve));
+      // Registered first, so it runs last on SIGINT/SIGTERM: after the run has written its
+      // journal, wait for this command to report before the process exits with 130/143.
+      const unregister = registerCleanup({
+        label: "spillway run",
+        run: async () => {
+          interrupted = true;
+          await reportDone;
+        },
+      });
+      try {
+        for (const profile of profiles) {
+          if (interrupted) break;
+          const journal = await runExperiment(experiment, {
+            profile,
+            flaws,
+            seed: flags.seed,
+            toxiproxyUrl: flags.toxiproxyUrl,
+            onProgress: progressPrinter(`${experiment.name} ${profile}`),
+          });
+          if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
+          journals.push(journal);
+          if (journal.status === "interrupted") interrupted = true;
+          if (flags.journal !== undefined) {
+            await writeFile(
+              journalPath(flags.journal, profile, profiles.length > 1),
+              JSON.stringify(journal, null, 2) + "\n",
+            );
+          }
+        }
+        if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
+        if (journals.length > 0) process.stdout.write(formatSummary(journals) + "\n");
+        if (interrupted) process.exitCode = EXIT.interrupted;
+        else if (journals.some((journal) => journal.status === "failed"))
+          process.exitCode = EXIT.harnessFailed;
+        else
+          process.exitCode = journals.every((journal) => journal.asExpected)
+            ? EXIT.asExpected
+            : EXIT.notAsExpected;
+      } finally {
+        reported();
+        unregister();
+      }
+    });
+}

@@ -1,0 +1,144 @@
+// Finds and validates an experiment: a shipped name (experiments/<name>.ts|.json|.yaml) or a
+// path to a .ts, .json, .yaml or .yml file. Every fault step is checked against its kind's
+// schema and the topology's services and links. Errors name the path, the value and the
+// expectation (ExperimentError).
+
+import { existsSync, readdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { FAULT_NAMES, faultKind } from "../faults/registry.ts";
+import { parseTopology } from "../runtime/topology.ts";
+import { selectJobTenants } from "../workload/tenants.ts";
+import {
+  ExperimentError,
+  formatPath,
+  parseExperiment,
+  type Experiment,
+  type FaultStep,
+} from "./definition.ts";
+import { referenceTopology } from "./reference-topology.ts";
+
+export const EXPERIMENTS_DIR = fileURLToPath(new URL("../../experiments/", import.meta.url));
+const EXTENSIONS = [".ts", ".json", ".yaml", ".yml"];
+
+/** Names of the shipped experiments. */
+export function shippedExperiments(): string[] {
+  return readdirSync(EXPERIMENTS_DIR)
+    .filter((file) => EXTENSIONS.some((extension) => file.endsWith(extension)))
+    .map((file) => file.replace(/\.(ts|json|ya?ml)$/, ""))
+    .sort();
+}
+
+function resolveFile(reference: string): string {
+  if (EXTENSIONS.some((extension) => reference.endsWith(extension))) {
+    if (!existsSync(reference)) throw new ExperimentError(reference, [`(file): no such file`]);
+    return path.resolve(reference);
+  }
+  for (const extension of EXTENSIONS) {
+    const candidate = path.join(EXPERIMENTS_DIR, reference + extension);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new ExperimentError(reference, [
+    `(name): "${reference}" is neither a shipped experiment nor a .ts/.json/.yaml file; shipped: ${shippedExperiments().join(", ")}`,
+  ]);
+}
+
+async function readDefinition(file: string): Promise<unknown> {
+  if (file.endsWith(".ts")) {
+    const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    if (module.default === undefined)
+      throw new ExperimentError(file, [
+        "(module): expected a default export made with defineExperiment(...)",
+      ]);
+    return module.default;
+  }
+  const text = await readFile(file, "utf8");
+  try {
+    return file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new ExperimentError(file, [
+      `(file): not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`,
+    ]);
+  }
+}
+
+function checkFault(
+  fault: FaultStep,
+  where: string,
+  services: Set<string>,
+  links: Set<string>,
+): string[] {
+  const { kind: name, ...params } = fault;
+  if (!FAULT_NAMES.includes(name))
+    return [`${where}.kind: ${JSON.stringify(name)}: expected one of ${FAULT_NAMES.join(", ")}`];
+  const kind = faultKind(name);
+  const parsed = kind.params.safeParse(params, { reportInput: true });
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => {
+      const value = "input" in issue ? (JSON.stringify(issue.input) ?? "missing") : "invalid";
+      return `${where}.${formatPath(issue.path)}: ${value === undefined ? "missing" : value}: ${issue.message}`;
+    });
+  }
+  const problems: string[] = [];
+  const targets = kind.targets(parsed.data);
+  for (const service of targets.services ?? []) {
+    if (!services.has(service))
+      problems.push(
+        `${where}.service: ${JSON.stringify(service)}: expected one of ${[...services].join(", ")}`,
+      );
+  }
+  for (const link of targets.links ?? []) {
+    if (!links.has(link))
+      problems.push(
+        `${where}.link: ${JSON.stringify(link)}: expected one of ${[...links].join(", ")}`,
+      );
+  }
+  return problems;
+}
+
+/** Checks every fault step and memory cap against the topology the experiment will run. */
+export function checkExperiment(experiment: Experiment, where: string): Experiment {
+  const jobs = selectJobTenants(experiment.workload).flatMap((tenant) =>
+    experiment.workload.datasets.map((dataset) => ({ tenant, dataset })),
+  );
+  const topology = parseTopology(
+    referenceTopology({
+      profile: experiment.profile,
+      sinks: experiment.topology.sinks,
+      jobs,
+      datasets: experiment.workload.datasets,
+    }),
+  );
+  const services = new Set(topology.services.map((service) => service.name));
+  const links = new Set(topology.links.map((link) => link.name));
+  const problems = [
+    ...experiment.method.flatMap((step, index) =>
+      checkFault(step.fault, `method[${index}].fault`, services, links),
+    ),
+    ...experiment.rollbacks.flatMap((fault, index) =>
+      checkFault(fault, `rollbacks[${index}]`, services, links),
+    ),
+    ...Object.keys(experiment.topology.memoryCapMb ?? {})
+      .filter((service) => !services.has(service))
+      .map(
+        (service) =>
+          `topology.memoryCapMb.${service}: expected a service: ${[...services].join(", ")}`,
+      ),
+  ];
+  if (experiment.method.some((step) => step.at >= experiment.duration)) {
+    const index = experiment.method.findIndex((step) => step.at >= experiment.duration);
+    problems.push(
+      `method[${index}].at: ${experiment.method[index]!.at}: expected an offset before the end of the run (duration ${experiment.duration} ms)`,
+    );
+  }
+  if (problems.length > 0) throw new ExperimentError(where, problems);
+  return experiment;
+}
+
+export async function loadExperiment(reference: string): Promise<Experiment> {
+  const file = resolveFile(reference);
+  const where = path.relative(process.cwd(), file) || file;
+  return checkExperiment(parseExperiment(await readDefinition(file), where), where);
+}

@@ -1,0 +1,95 @@
+// Terminal summaries of experiment runs: one profile, or several side by side (--compare).
+
+import type { Journal } from "../experiment/journal.ts";
+import { INVARIANT_NAMES } from "../invariants/types.ts";
+
+const percent = (share: number): string => `${(100 * share).toFixed(1)}%`;
+const count = (value: number): string => Math.round(value).toLocaleString("en-US");
+
+function cell(journal: Journal, invariant: (typeof INVARIANT_NAMES)[number]): string {
+  const result = journal.verdict?.invariants[invariant];
+  if (result === undefined) return "-";
+  const outcome = journal.outcomes.find((entry) => entry.invariant === invariant);
+  const mark =
+    outcome === undefined ? "" : outcome.matched ? " ✓" : ` ✗ (expected ${outcome.expected})`;
+  return `${result.status}${mark}`;
+}
+
+function rows(journal: Journal): Array<[string, string]> {
+  const verdict = journal.verdict;
+  const figures = verdict?.figures;
+  const window = verdict?.incidentWindow;
+  return [
+    ["status", `${journal.status}${journal.deviated ? " (deviated)" : ""}`],
+    ...INVARIANT_NAMES.map((name): [string, string] => [name, cell(journal, name)]),
+    ["produced", figures === undefined ? "-" : count(figures.produced)],
+    ["acknowledged", figures === undefined ? "-" : count(figures.acknowledged)],
+    ["expected", verdict === null ? "-" : count(verdict.ledger.expected)],
+    [
+      "delivered",
+      verdict === null
+        ? "-"
+        : `${count(verdict.ledger.delivered)} (${percent(figures!.deliveredShare)})`,
+    ],
+    [
+      "lost silently",
+      verdict === null
+        ? "-"
+        : `${count(verdict.ledger.lost)} (${percent(figures!.silentLossShare)})`,
+    ],
+    [
+      "  in incident window",
+      window == null
+        ? "-"
+        : `${count(window.ledger.lost)} of ${count(window.ledger.expected)} (${percent(window.silentLossShare)})`,
+    ],
+    ["declared dropped", verdict === null ? "-" : count(verdict.ledger.declared)],
+    ["duplicated", verdict === null ? "-" : count(verdict.ledger.duplicated)],
+    [
+      "buffer high water",
+      figures === undefined
+        ? "-"
+        : `${(figures.bufferHighWaterBytes / figures.bufferBoundBytes).toFixed(1)}× bound (${count(figures.bufferHighWaterBytes)} B, ${figures.bufferHighWaterBuffers} buffers)`,
+    ],
+    ["as expected", journal.asExpected ? "yes" : "NO"],
+  ];
+}
+
+/** A table with one column per run. */
+export function formatSummary(journals: readonly Journal[]): string {
+  const table = journals.map(rows);
+  const labels = table[0]!.map(([label]) => label);
+  const header = [
+    "",
+    ...journals.map(
+      (journal) =>
+        journal.profile +
+        (journal.flaws.length > 0 && journal.profile === "hardened"
+          ? `+${journal.flaws.length} flaws`
+          : ""),
+    ),
+  ];
+  const body = labels.map((label, row) => [label, ...table.map((column) => column[row]![1])]);
+  const widths = header.map((_, column) =>
+    Math.max(...[header, ...body].map((line) => line[column]!.length)),
+  );
+  const render = (line: string[]): string =>
+    line
+      .map((text, column) => text.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd();
+  const lines = [
+    `${journals[0]!.experiment}: ${journals[0]!.description}`,
+    render(header),
+    ...body.map(render),
+  ];
+  for (const journal of journals) {
+    for (const result of Object.values(journal.verdict?.invariants ?? {})) {
+      if (result.status !== "held")
+        lines.push(`  [${journal.profile}] ${result.name}: ${result.summary}`);
+    }
+    if (journal.error !== undefined)
+      lines.push(`  [${journal.profile}] harness error: ${journal.error.split("\n")[0]}`);
+  }
+  return lines.join("\n");
+}
