@@ -2,7 +2,8 @@
 // new dataset makes the config generator emit an empty config; it is reverted a few seconds
 // later; the revert leaves the forwarder failing open, so every tenant's logs flood the buffer
 // at about 40× the configured demand; the buffer, its limits unconfigured, grows until its
-// memory cap kills it; an operator restarts it; the forwarder is fixed and restarted; drain.
+// memory cap kills it; the forwarder is fixed and restarted; the buffer needs a full reset and
+// restart; drain.
 //
 // Job tenants are the four lightest of forty (Zipf s=1): about 2.4% of all events, so failing
 // open sends about 41× the buffer demand of the configured jobs.

@@ -425,6 +425,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
           drained = await step("drain", "drain", drain).catch(() => false);
           stopped = true;
           await recovery;
+          if (recoveredAt === null && drained) {
+            // Recovered by the end of the drain at the latest, if every service is healthy.
+            const health = await observer.health();
+            if (health.unhealthy.length === 0) recoveredAt = health.at;
+          }
           if (status === "completed")
             deviated = !(await steadyStateHolds("after").catch(() => false));
           await observer.stop();

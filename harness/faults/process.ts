@@ -3,6 +3,7 @@
 // a memory cap (healed by restoring the service's own cap, and restarting it if the cap
 // killed it).
 
+import { z } from "zod";
 import { defineFault, healedBy, nothingToHeal } from "./define.ts";
 import { choice, faultParams, integer, serviceName } from "./params.ts";
 import { serviceOf } from "./targets.ts";
@@ -54,12 +55,13 @@ export const processPause = defineFault({
 export const processRestart = defineFault({
   name: "process.restart",
   family: "process",
-  summary: "stops the service gracefully and starts it again, waiting until it is ready",
-  params: faultParams({ service: serviceName() }),
+  summary:
+    "stops the service gracefully and starts it again, waiting until it is ready; wipeData: an operator's full reset (its durable state is discarded)",
+  params: faultParams({ service: serviceName(), wipeData: z.boolean().default(false) }),
   targets: serviceTarget,
-  async inject(context, { service: name }) {
-    await serviceOf(context.topology, name).restart();
-    context.note(`${name} restarted`);
+  async inject(context, { service: name, wipeData }) {
+    await serviceOf(context.topology, name).restart({ wipeData });
+    context.note(`${name} restarted${wipeData ? " with its data wiped" : ""}`);
     return nothingToHeal();
   },
 });

@@ -37,6 +37,10 @@ export interface LogLine {
   text: string;
 }
 
+export interface RestartOptions {
+  wipeData?: boolean;
+}
+
 export interface ServiceHandle {
   readonly name: string;
   readonly component: ServiceSpec["component"];
@@ -54,8 +58,11 @@ export interface ServiceHandle {
   /** Freezes the service (SIGSTOP or container pause): it holds its state and answers nothing. */
   pause(): Promise<void>;
   resume(): Promise<void>;
-  /** Stops the service if it runs, starts it again with the same address and data, waits ready. */
-  restart(): Promise<void>;
+  /**
+   * Stops the service if it runs, starts it again with the same address and data (or, with
+   * `wipeData`, an empty data directory: an operator's full reset), and waits until ready.
+   */
+  restart(options?: RestartOptions): Promise<void>;
   /** Resolves when the service answers /healthz with 200; rejects with its last log lines. */
   waitReady(timeoutMs?: number): Promise<void>;
   /** The most recent log lines, oldest first (bounded). */

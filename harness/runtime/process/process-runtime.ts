@@ -155,6 +155,7 @@ function createService(
       node: options.node,
       entry: options.entry,
       argumentsFor: (port) => componentArguments(context.topology, spec, { port, dataDir, peers }),
+      dataDir,
     },
     log,
     events: context.events,

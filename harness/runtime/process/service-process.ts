@@ -3,9 +3,17 @@
 // watched, and its exits recorded as events (an exit nobody asked for is a crash).
 
 import { execa, type ResultPromise } from "execa";
+import { mkdir, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventLog } from "../events.ts";
-import type { ExitCause, ExitStatus, LogLine, ServiceHandle, ServiceState } from "../runtime.ts";
+import type {
+  ExitCause,
+  ExitStatus,
+  LogLine,
+  RestartOptions,
+  ServiceHandle,
+  ServiceState,
+} from "../runtime.ts";
 import type { ServiceSpec } from "../topology.ts";
 import { describeHealth, pollHealthy } from "./health.ts";
 import { readRssBytes } from "./proc.ts";
@@ -48,6 +56,8 @@ export interface ServiceLaunch {
   entry: string;
   /** The component's arguments for a given port. */
   argumentsFor(port: number): string[];
+  /** Where the service keeps its durable state (emptied by `restart({ wipeData: true })`). */
+  dataDir: string;
 }
 
 interface Running {
@@ -292,8 +302,12 @@ export class ProcessService implements ServiceHandle {
     this.events.record({ at: Date.now(), service: this.name, kind: "resumed" });
   }
 
-  async restart(): Promise<void> {
+  async restart(options: RestartOptions = {}): Promise<void> {
     if (this.running !== undefined) await this.kill("SIGTERM");
+    if (options.wipeData === true) {
+      await rm(this.launch.dataDir, { recursive: true, force: true });
+      await mkdir(this.launch.dataDir, { recursive: true });
+    }
     await this.start();
   }
 
