@@ -102,7 +102,8 @@ export function buildLedgerInput(): LedgerInput {
     recordsBySink[sink]!.push({ destination, streams: entries });
   };
 
-  for (const [pairIndex, pair] of pairs.entries()) {
+  for (let pairIndex = 0; pairIndex < pairs.length; pairIndex++) {
+    const pair = pairs[pairIndex]!;
     const pairStreams = PRODUCERS.map((producer) => {
       const stream: LedgerStream = {
         tenant: pair.tenant,
@@ -123,7 +124,8 @@ export function buildLedgerInput(): LedgerInput {
     let recordSize = 2 + Math.floor(rng.next() * 7);
     let repeatLater: StreamRanges | null = null;
     for (let batch = 0; batch < BATCHES_PER_STREAM; batch++) {
-      for (const [producerIndex, stream] of pairStreams.entries()) {
+      for (let producerIndex = 0; producerIndex < pairStreams.length; producerIndex++) {
+        const stream = pairStreams[producerIndex]!;
         const seqFrom = batch * BATCH_EVENTS;
         const seqTo = seqFrom + BATCH_EVENTS - 1;
         const at = batch * BATCH_INTERVAL_MS + ((pairIndex * 37 + producerIndex * 11) % 1_000);

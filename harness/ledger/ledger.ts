@@ -172,23 +172,46 @@ interface Received {
   misdelivered: number;
 }
 
-function receivedFor(byStream: Map<string, Received>, streams: StreamRanges): Received {
-  const key = streamKey(streams);
-  let received = byStream.get(key);
-  if (received === undefined) {
-    received = {
-      tenant: streams.tenant,
-      dataset: streams.dataset,
-      producer: streams.producer,
-      pair: pairKey(streams.tenant, streams.dataset),
-      own: new IntervalSet(),
-      foreign: null,
-      duplicated: 0,
-      misdelivered: 0,
-    };
-    byStream.set(key, received);
+/**
+ * What the sinks hold, per stream, found without building a key string: the sinks' records
+ * name a stream in every entry, and a string per entry is most of the garbage at 10M events.
+ */
+class ReceivedByStream {
+  private readonly byTenant = new Map<string, Map<string, Map<string, Received>>>();
+  private readonly all: Received[] = [];
+
+  /** The stream's entry, created on first use. */
+  of(stream: { tenant: string; dataset: string; producer: string }): Received {
+    let byDataset = this.byTenant.get(stream.tenant);
+    if (byDataset === undefined) this.byTenant.set(stream.tenant, (byDataset = new Map()));
+    let byProducer = byDataset.get(stream.dataset);
+    if (byProducer === undefined) byDataset.set(stream.dataset, (byProducer = new Map()));
+    let received = byProducer.get(stream.producer);
+    if (received === undefined) {
+      received = {
+        tenant: stream.tenant,
+        dataset: stream.dataset,
+        producer: stream.producer,
+        pair: pairKey(stream.tenant, stream.dataset),
+        own: new IntervalSet(),
+        foreign: null,
+        duplicated: 0,
+        misdelivered: 0,
+      };
+      byProducer.set(stream.producer, received);
+      this.all.push(received);
+    }
+    return received;
   }
-  return received;
+
+  find(stream: { tenant: string; dataset: string; producer: string }): Received | undefined {
+    return this.byTenant.get(stream.tenant)?.get(stream.dataset)?.get(stream.producer);
+  }
+
+  /** Every stream the sinks hold, in the order first seen. */
+  entries(): readonly Received[] {
+    return this.all;
+  }
 }
 
 interface Tally {
@@ -236,8 +259,8 @@ function collectDeliveries(
   deliveries: Iterable<LedgerDelivery>,
   pairsByDestination: Map<string, Set<string>>,
   tally: Tally,
-): { byStream: Map<string, Received>; misdeliveredSamples: LedgerReport["misdeliveredSamples"] } {
-  const byStream = new Map<string, Received>();
+): { byStream: ReceivedByStream; misdeliveredSamples: LedgerReport["misdeliveredSamples"] } {
+  const byStream = new ReceivedByStream();
   const misdeliveredSamples: LedgerReport["misdeliveredSamples"] = [];
   for (const delivery of deliveries) {
     if (delivery.corrupt !== undefined) {
@@ -247,7 +270,7 @@ function collectDeliveries(
     }
     const pairsHere = pairsByDestination.get(delivery.destination);
     for (const streams of delivery.streams) {
-      const received = receivedFor(byStream, streams);
+      const received = byStream.of(streams);
       const ranges = streams.ranges;
       if (pairsHere?.has(received.pair) === true) {
         for (let i = 0; i < ranges.length; i++) {
@@ -300,6 +323,28 @@ function collectDeclarations(drops: Iterable<DropRecord>): Map<string, IntervalS
   return declared;
 }
 
+/** Never mutated: stands for "none" without allocating a set per stream. */
+const NOTHING = new IntervalSet(1);
+
+/**
+ * `set ∩ to`, returning `set` or `to` themselves when one is empty or `to` is a single range
+ * holding all of `set` (the usual case: a stream is produced as one dense range). The ledger
+ * never mutates the sets it derives, so sharing them is safe and saves a copy per stream.
+ */
+function restrict(set: IntervalSet, to: IntervalSet): IntervalSet {
+  if (set.isEmpty()) return set;
+  if (to.isEmpty()) return to;
+  if (to.rangeCount === 1 && to.min()! <= set.min()! && set.max()! <= to.max()!) return set;
+  return set.intersection(to);
+}
+
+/** `set ∖ other`, returning `set` itself when they cannot overlap. */
+function without(set: IntervalSet, other: IntervalSet): IntervalSet {
+  if (set.isEmpty() || other.isEmpty()) return set;
+  if (other.max()! < set.min()! || set.max()! < other.min()!) return set;
+  return set.difference(other);
+}
+
 /** The produced seqs a job covered, and those no job covered, by production run. */
 function coverage(
   stream: LedgerStream,
@@ -321,8 +366,8 @@ function coverage(
     else if (kind === "uncovered") uncovered.addRange(run.seqFrom, run.seqTo);
   }
   return {
-    covered: covered.intersection(stream.produced),
-    uncovered: uncovered.intersection(stream.produced),
+    covered: restrict(covered, stream.produced),
+    uncovered: restrict(uncovered, stream.produced),
   };
 }
 
@@ -353,18 +398,18 @@ export function computeLedger(input: LedgerInput): LedgerReport {
       byPair.get(pairKey(tenant, stream.dataset)),
       input.graceMs,
     );
-    const rejected = stream.rejected.intersection(produced);
-    const acked = stream.acked.intersection(produced).difference(rejected);
-    const expected = acked.intersection(covered);
-    const unconfigured = acked.intersection(uncovered);
-    const received = byStream.get(key);
-    const own = received?.own ?? new IntervalSet();
+    const rejected = restrict(stream.rejected, produced);
+    const acked = without(restrict(stream.acked, produced), rejected);
+    const expected = restrict(acked, covered);
+    const unconfigured = restrict(acked, uncovered);
+    const received = byStream.find(stream);
+    const own = received?.own ?? NOTHING;
     const anywhere =
       received === undefined || received.foreign === null ? own : own.union(received.foreign);
-    const missing = expected.difference(own);
-    const declaredMissing = missing.intersection(declared.get(key) ?? new IntervalSet());
-    const lost = missing.difference(declaredMissing);
-    const deliveredWithoutJob = anywhere.intersection(uncovered);
+    const missing = without(expected, own);
+    const declaredMissing = restrict(missing, declared.get(key) ?? NOTHING);
+    const lost = without(missing, declaredMissing);
+    const deliveredWithoutJob = restrict(anywhere, uncovered);
 
     tally.add(tenant, "produced", produced.size);
     tally.add(tenant, "expected", expected.size);
@@ -378,16 +423,16 @@ export function computeLedger(input: LedgerInput): LedgerReport {
       "indeterminate",
       produced.size - rejected.size - expected.size - unconfigured.size,
     );
-    tally.add(tenant, "unexpected", anywhere.size - anywhere.intersection(produced).size);
+    tally.add(tenant, "unexpected", anywhere.size - restrict(anywhere, produced).size);
     tally.add(tenant, "deliveredWithoutJob", deliveredWithoutJob.size);
     pushSamples(lostSamples, stream, lost);
     pushSamples(deliveredWithoutJobSamples, stream, deliveredWithoutJob);
   }
 
-  for (const [key, received] of byStream) {
+  for (const received of byStream.entries()) {
     tally.add(received.tenant, "duplicated", received.duplicated);
     tally.add(received.tenant, "misdelivered", received.misdelivered);
-    if (producedStreams.has(key)) continue;
+    if (producedStreams.has(streamKey(received))) continue;
     const anywhere =
       received.foreign === null ? received.own : received.own.union(received.foreign);
     tally.add(received.tenant, "unexpected", anywhere.size);
