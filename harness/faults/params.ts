@@ -28,6 +28,10 @@ export function decimal(min: number, max: number, unit?: string): z.ZodNumber {
   return z.number({ error }).min(min, { error }).max(max, { error });
 }
 
+export function flag(): z.ZodBoolean {
+  return z.boolean({ error: "expected true or false" });
+}
+
 /** How many times normal traffic a load fault asks for. */
 export function multiplier(): z.ZodNumber {
   return decimal(0, MAX_LOAD_MULTIPLIER, "times the normal rate");

@@ -3,9 +3,8 @@
 // a memory cap (healed by restoring the service's own cap, and restarting it if the cap
 // killed it).
 
-import { z } from "zod";
 import { defineFault, healedBy, nothingToHeal } from "./define.ts";
-import { choice, faultParams, integer, serviceName } from "./params.ts";
+import { choice, faultParams, flag, integer, serviceName } from "./params.ts";
 import { serviceOf } from "./targets.ts";
 
 /** Largest memory cap a fault may set: 64 GiB. */
@@ -57,7 +56,7 @@ export const processRestart = defineFault({
   family: "process",
   summary:
     "stops the service gracefully and starts it again, waiting until it is ready; wipeData: an operator's full reset (its durable state is discarded)",
-  params: faultParams({ service: serviceName(), wipeData: z.boolean().default(false) }),
+  params: faultParams({ service: serviceName(), wipeData: flag().default(false) }),
   targets: serviceTarget,
   async inject(context, { service: name, wipeData }) {
     await serviceOf(context.topology, name).restart({ wipeData });

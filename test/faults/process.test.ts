@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { probeHealth } from "../../harness/runtime/process/health.ts";
-import { eventually, ingest, useFaultRig } from "./support.ts";
+import { eventLine, eventually, ingest, post, useFaultRig } from "./support.ts";
 
 const rig = useFaultRig();
 
@@ -63,6 +63,17 @@ describe("process faults on processes", () => {
     await fault.heal();
     expect(forwarder.pid()).toBe(restartedPid);
     expect((await ingest(rig())).status).toBe(200);
+  });
+
+  it("process.restart with wipeData brings the sink back without what it had received", async () => {
+    const sink = rig().topology.service("sink-0");
+    const records = async (): Promise<number> =>
+      ((await (await fetch(`${sink.url()}/records`)).json()) as { total: number }).total;
+    expect((await post(`${sink.url()}/ingest/t000.http_requests`, eventLine())).status).toBe(200);
+    expect(await records()).toBeGreaterThan(0);
+    await rig().inject({ kind: "process.restart", service: "sink-0", wipeData: true });
+    expect(await records()).toBe(0);
+    expect(rig().notes.at(-1)).toBe("sink-0 restarted with its data wiped");
   });
 
   it("process.memory-cap below the buffer's size kills it; heal lifts the cap and restarts it", async () => {

@@ -71,7 +71,7 @@ const EXAMPLES: Record<string, FaultStepInput> = {
   "network.down": { kind: "network.down", link: "forwarder->buffer" },
   "process.kill": { kind: "process.kill", service: "buffer", signal: "SIGTERM" },
   "process.pause": { kind: "process.pause", service: "pusher" },
-  "process.restart": { kind: "process.restart", service: "forwarder" },
+  "process.restart": { kind: "process.restart", service: "forwarder", wipeData: true },
   "process.memory-cap": { kind: "process.memory-cap", service: "buffer", megabytes: 128 },
   "config.add-job": {
     kind: "config.add-job",
