@@ -27,6 +27,8 @@ if (argv[0] === "toxiproxy") {
     )
     .showHelpAfterError()
     .exitOverride();
+  // Subcommands added with addCommand do not inherit these: bad flags must exit 2, not 1.
+  for (const command of program.commands) command.showHelpAfterError().exitOverride();
   try {
     await program.parseAsync(process.argv);
   } catch (error) {

@@ -53,10 +53,12 @@ export const experimentSchema = z.strictObject({
     .strictObject({
       /** Every service answers /healthz with 200. */
       healthy: z.boolean().default(true),
-      /** The sinks receive events during a probe window of this length. */
+      /** The forwarder acknowledges events during a probe window of this length. */
       deliveringWithin: durationSchema.default(2_000),
+      /** How long the hypothesis may take to hold (a busy machine is slow to settle). */
+      timeout: durationSchema.default(15_000),
     })
-    .default({ healthy: true, deliveringWithin: 2_000 }),
+    .default({ healthy: true, deliveringWithin: 2_000, timeout: 15_000 }),
   method: z
     .array(
       z.strictObject({

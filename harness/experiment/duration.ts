@@ -16,18 +16,22 @@ export function parseDuration(value: number | string): number | null {
 }
 
 /** A zod schema for a non-negative duration, as ms. */
-export const durationSchema = z.union([z.number(), z.string()]).transform((value, context) => {
-  const ms = parseDuration(value);
-  if (ms === null || ms > MAX_DURATION_MS) {
-    context.addIssue({
-      code: "custom",
-      input: value,
-      message: `expected a duration: milliseconds ≥ 0 or a string like "500ms", "5s", "1.5m" (at most 24 h)`,
-    });
-    return z.NEVER;
-  }
-  return ms;
-});
+const DURATION_EXPECTED = `expected a duration: milliseconds ≥ 0 or a string like "500ms", "5s", "1.5m" (at most 24 h)`;
+
+export const durationSchema = z
+  .union([z.number(), z.string()], { error: DURATION_EXPECTED })
+  .transform((value, context) => {
+    const ms = parseDuration(value);
+    if (ms === null || ms > MAX_DURATION_MS) {
+      context.addIssue({
+        code: "custom",
+        input: value,
+        message: DURATION_EXPECTED,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 export function formatDuration(ms: number): string {
   return ms >= 1_000 ? `${(ms / 1_000).toFixed(ms % 1_000 === 0 ? 0 : 1)}s` : `${ms}ms`;

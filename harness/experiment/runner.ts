@@ -158,26 +158,34 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
     }
   }
 
+  /** Probes until the hypothesis holds or its timeout passes; notes what failed last. */
   async function steadyStateHolds(when: string): Promise<boolean> {
     return step("steady-state", `hypothesis ${when}`, async () => {
-      const problems: string[] = [];
-      if (experiment.steadyState.healthy) {
-        const health = await observer!.health();
-        if (health.unhealthy.length > 0) problems.push(`unhealthy: ${health.unhealthy.join(", ")}`);
-      }
-      if (when === "before") {
-        const before = workload!.stats().acked;
-        await sleep(experiment.steadyState.deliveringWithin);
-        if (workload!.stats().acked === before)
-          problems.push(
-            `nothing acknowledged within ${experiment.steadyState.deliveringWithin} ms`,
-          );
-      }
-      if (problems.length > 0) {
-        note(`steady-state hypothesis ${when} not met: ${problems.join("; ")}`);
-        return false;
-      }
-      return true;
+      const deadline = Date.now() + experiment.steadyState.timeout;
+      let problems: string[] = [];
+      do {
+        problems = [];
+        if (experiment.steadyState.healthy) {
+          const health = await observer!.health();
+          if (health.unhealthy.length > 0)
+            problems.push(`unhealthy: ${health.unhealthy.join(", ")}`);
+        }
+        if (when === "before") {
+          const before = workload!.stats().acked;
+          await sleep(experiment.steadyState.deliveringWithin);
+          if (workload!.stats().acked === before) {
+            problems.push(
+              `nothing acknowledged within ${experiment.steadyState.deliveringWithin} ms`,
+            );
+          }
+        }
+        if (problems.length === 0) return true;
+        await sleep(500);
+      } while (Date.now() < deadline);
+      note(
+        `steady-state hypothesis ${when} not met within ${experiment.steadyState.timeout} ms: ${problems.join("; ")}`,
+      );
+      return false;
     });
   }
 
@@ -296,6 +304,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       ...observer!.bufferSamples.map((sample) => sample.highWaterBuffers),
     );
     const observations: Observations = {
+      startedAt: started,
       ledger,
       drained,
       unreadableDrops: observer!.unreadable(),
@@ -309,7 +318,12 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         memoryExceeded: observer!.memoryExceeded,
       },
       configDecisions: observer!.configDecisions(),
-      recovery: { lastHealAt, recoveredAt, boundMs: experiment.recoveryBound },
+      recovery: {
+        lastHealAt,
+        recoveredAt,
+        boundMs: experiment.recoveryBound,
+        observedUntil: Date.now(),
+      },
     };
     const results = checkInvariants(observations, experiment.invariants);
     const stats = workload!.stats();

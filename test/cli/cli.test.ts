@@ -1,0 +1,149 @@
+// The `spillway` command line: bad experiment files exit 2 with a message naming the path, the
+// value and the expectation; list and validate work; an unknown command is bad input.
+
+import { execa } from "execa";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const CLI = path.resolve("harness/cli/main.ts");
+const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-cli-"));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+function spillway(...args: string[]) {
+  return execa(process.execPath, [CLI, ...args], { reject: false, timeout: 60_000 });
+}
+
+function file(name: string, body: unknown): string {
+  const target = path.join(directory, name);
+  writeFileSync(target, typeof body === "string" ? body : JSON.stringify(body));
+  return target;
+}
+
+const valid = {
+  name: "tiny",
+  description: "a valid experiment",
+  duration: "10s",
+  method: [{ at: "1s", for: "2s", fault: { kind: "process.pause", service: "buffer" } }],
+};
+
+describe("spillway validate", () => {
+  it("accepts a valid JSON experiment", async () => {
+    const result = await spillway("validate", file("valid.json", valid));
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/valid \(1 fault steps, 10 s\)/);
+  });
+
+  it("accepts YAML", async () => {
+    const yaml =
+      "name: tiny\ndescription: yaml\nduration: 5s\nmethod:\n  - { at: 1s, fault: { kind: config.push-empty } }\n";
+    expect((await spillway("validate", file("valid.yaml", yaml))).exitCode).toBe(0);
+  });
+
+  const bad: Array<[string, unknown, RegExp]> = [
+    ["a missing field", { name: "x", duration: "5s" }, /description: missing/],
+    ["a wrong type", { ...valid, duration: true }, /duration: true: expected a duration/],
+    [
+      "a negative duration",
+      { ...valid, method: [{ at: "-1s", fault: { kind: "process.pause", service: "buffer" } }] },
+      /method\[0\]\.at: "-1s": expected a duration/,
+    ],
+    [
+      "an unknown fault",
+      { ...valid, method: [{ at: "1s", fault: { kind: "process.explode", service: "buffer" } }] },
+      /method\[0\]\.fault\.kind: "process\.explode": expected one of .*process\.kill/,
+    ],
+    [
+      "an unknown service",
+      { ...valid, method: [{ at: "1s", fault: { kind: "process.kill", service: "bufer" } }] },
+      /method\[0\]\.fault\.service: "bufer": expected one of config, sink-0/,
+    ],
+    [
+      "an unknown link",
+      {
+        ...valid,
+        method: [{ at: "1s", fault: { kind: "network.down", link: "forwarder->sink-0" } }],
+      },
+      /method\[0\]\.fault\.link: "forwarder->sink-0": expected one of/,
+    ],
+    [
+      "a bad fault parameter",
+      {
+        ...valid,
+        method: [
+          { at: "1s", fault: { kind: "network.latency", link: "forwarder->buffer", latency: -5 } },
+        ],
+      },
+      /method\[0\]\.fault\.latency: -5: expected/,
+    ],
+    ["an unknown top-level field", { ...valid, extra: 1 }, /extra/],
+  ];
+
+  it.each(bad)("exits 2 naming the path for %s", async (_, body, message) => {
+    const result = await spillway("validate", file("bad.json", body));
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/bad\.json is not a valid experiment/);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it("exits 2 for malformed YAML and for a missing file", async () => {
+    expect((await spillway("validate", file("broken.yaml", "name: [unclosed"))).exitCode).toBe(2);
+    const missing = await spillway("validate", path.join(directory, "nope.json"));
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/no such file/);
+  });
+});
+
+describe("spillway run and list", () => {
+  it("run exits 2 for a bad file, an unknown experiment, profile or flaw, before starting anything", async () => {
+    expect((await spillway("run", file("bad2.json", { name: "x" }))).exitCode).toBe(2);
+    const unknown = await spillway("run", "no-such-experiment");
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/shipped: .*nov14-2024/);
+    expect(
+      (await spillway("run", "buffer-crash", "--compare", "legacy-2024,softened")).exitCode,
+    ).toBe(2);
+    const flaw = await spillway("run", "buffer-crash", "--flaws", "buffer.leaky");
+    expect(flaw.exitCode).toBe(2);
+    expect(flaw.stderr).toMatch(/"buffer\.leaky" is not a flaw/);
+  });
+
+  it("list names every shipped experiment with its expectations", async () => {
+    const result = await spillway("list");
+    expect(result.exitCode).toBe(0);
+    for (const name of [
+      "nov14-2024",
+      "sink-slowdown",
+      "sink-outage",
+      "buffer-crash",
+      "network-partition",
+      "tenant-flood",
+      "config-flap",
+    ]) {
+      expect(result.stdout).toContain(name);
+    }
+    expect(result.stdout).toMatch(
+      /legacy-2024: violates no-silent-loss, bounded-buffer, config-safety/,
+    );
+  });
+
+  it("--help describes every command and an unknown command exits 2", async () => {
+    const help = await spillway("--help");
+    expect(help.exitCode).toBe(0);
+    for (const command of ["run", "list", "validate", "toxiproxy", "steady"])
+      expect(help.stdout).toContain(command);
+    const runHelp = await spillway("run", "--help");
+    for (const flag of [
+      "--profile",
+      "--flaws",
+      "--compare",
+      "--runtime",
+      "--seed",
+      "--journal",
+      "--junit",
+    ])
+      expect(runHelp.stdout).toContain(flag);
+    expect((await spillway("explode")).exitCode).toBe(2);
+  });
+});
