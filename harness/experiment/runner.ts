@@ -162,7 +162,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   async function steadyStateHolds(when: string): Promise<boolean> {
     return step("steady-state", `hypothesis ${when}`, async () => {
       const deadline = Date.now() + experiment.steadyState.timeout;
-      let problems: string[] = [];
+      let problems: string[];
       do {
         problems = [];
         if (experiment.steadyState.healthy) {
