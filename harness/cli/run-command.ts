@@ -9,13 +9,16 @@ import {
   isFlaw,
   parseFlawList,
   PROFILE_NAMES,
+  PROFILES,
   type Flaw,
 } from "../../pipeline/core/flaws.ts";
+import type { Experiment } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { loadExperiment } from "../experiment/load.ts";
 import { runExperiment, type Progress } from "../experiment/runner.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
 import { formatJUnit } from "../report/junit.ts";
+import { formatMatrix, matrixSubsets } from "../report/matrix.ts";
 import { formatSummary } from "../report/summary.ts";
 import { EXIT, UsageError } from "./exit.ts";
 
@@ -28,6 +31,7 @@ interface RunFlags {
   journal?: string;
   junit?: string;
   toxiproxyUrl?: string;
+  matrix?: string | true;
 }
 
 function profileList(value: string): string[] {
@@ -82,6 +86,26 @@ function journalPath(base: string, profile: string, compared: boolean): string {
     : `${base}.${profile}`;
 }
 
+async function runMatrix(experiment: Experiment, subsets: Flaw[][], seed: number): Promise<number> {
+  const rows: Array<{ subset: Flaw[]; journal: Journal }> = [];
+  for (const [index, subset] of subsets.entries()) {
+    const journal = await runExperiment(experiment, {
+      profile: "hardened",
+      flaws: subset,
+      seed,
+      onProgress: progressPrinter(`${experiment.name} ${index + 1}/${subsets.length}`),
+    });
+    if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
+    rows.push({ subset, journal });
+    if (journal.status === "interrupted") break;
+  }
+  process.stdout.write(
+    `${experiment.name}: counterfactuals over the flaws of legacy-2024\n${formatMatrix(rows, PROFILES["legacy-2024"])}\n`,
+  );
+  if (rows.some((row) => row.journal.status === "interrupted")) return EXIT.interrupted;
+  return rows.some((row) => row.journal.status === "failed") ? EXIT.harnessFailed : EXIT.asExpected;
+}
+
 export function runCommand(): Command {
   return new Command("run")
     .description(
@@ -113,6 +137,10 @@ export function runCommand(): Command {
     )
     .option("--junit <file>", "write JUnit XML: one test case per invariant per profile")
     .option("--toxiproxy-url <url>", "use this Toxiproxy instead of the embedded fault proxy")
+    .option(
+      "--matrix [subsets]",
+      'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none"',
+    )
     .action(async (reference: string, flags: RunFlags & { compare?: string[] }) => {
       const experiment = await loadExperiment(reference);
       const flaws = flawList(flags.flaws);
@@ -120,6 +148,19 @@ export function runCommand(): Command {
         throw new UsageError(
           `--profile: "${flags.profile}" is not a profile; expected one of ${PROFILE_NAMES.join(", ")}`,
         );
+      }
+      if (flags.matrix !== undefined) {
+        let subsets: Flaw[][];
+        try {
+          subsets = matrixSubsets(
+            flags.matrix === true ? "leave-one-out" : flags.matrix,
+            PROFILES["legacy-2024"],
+          );
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
+        process.exitCode = await runMatrix(experiment, subsets, flags.seed);
+        return;
       }
       const profiles = (flags.compare as unknown as string[] | undefined) ?? [
         flags.profile ?? experiment.profile,

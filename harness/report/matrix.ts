@@ -1,0 +1,105 @@
+// Counterfactuals: the same experiment with different subsets of the incident's flaws
+// switched on. Which single safeguard, restored alone, would have prevented the loss?
+
+import { FLAWS, isFlaw, type Flaw } from "../../pipeline/core/flaws.ts";
+import type { Journal } from "../experiment/journal.ts";
+
+/**
+ * The subsets to run. `leave-one-out` (the default): all flaws, all but each one, none.
+ * `all`: every subset. Otherwise a list of subsets separated by `;`, each a comma-separated
+ * list of flaws (`none` or an empty item for no flaw). Throws naming a bad flaw.
+ */
+export function matrixSubsets(spec: string, flaws: readonly Flaw[]): Flaw[][] {
+  if (spec === "leave-one-out")
+    return [[...flaws], ...flaws.map((left) => flaws.filter((flaw) => flaw !== left)), []];
+  if (spec === "all") {
+    const subsets: Flaw[][] = [];
+    for (let mask = (1 << flaws.length) - 1; mask >= 0; mask--)
+      subsets.push(flaws.filter((_, bit) => (mask & (1 << bit)) !== 0));
+    return subsets;
+  }
+  return spec.split(";").map((subset) => {
+    const names = subset
+      .split(",")
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0 && name !== "none");
+    const unknown = names.find((name) => !isFlaw(name));
+    if (unknown !== undefined)
+      throw new Error(
+        `--matrix: "${unknown}" is not a flaw; expected any of ${Object.keys(FLAWS).join(", ")}`,
+      );
+    return names as Flaw[];
+  });
+}
+
+const percent = (share: number | undefined): string =>
+  share === undefined ? "-" : `${(100 * share).toFixed(1)}%`;
+
+function label(subset: readonly Flaw[], all: readonly Flaw[]): string {
+  if (subset.length === all.length) return "all flaws";
+  if (subset.length === 0) return "none (hardened)";
+  if (subset.length === all.length - 1)
+    return `all but ${all.find((flaw) => !subset.includes(flaw))}`;
+  return subset.join(",");
+}
+
+export function formatMatrix(
+  rows: ReadonlyArray<{ subset: Flaw[]; journal: Journal }>,
+  all: readonly Flaw[],
+): string {
+  const header = [
+    "flaws on",
+    "delivered",
+    "silent loss",
+    "in window",
+    "buffer ÷ bound",
+    "invariants violated",
+  ];
+  const body = rows.map(({ subset, journal }) => {
+    const verdict = journal.verdict;
+    const violated = Object.values(verdict?.invariants ?? {})
+      .filter((result) => result.status === "violated")
+      .map((result) => result.name);
+    return [
+      label(subset, all),
+      percent(verdict?.figures.deliveredShare),
+      percent(verdict?.figures.silentLossShare),
+      percent(verdict?.incidentWindow?.silentLossShare),
+      verdict === null
+        ? "-"
+        : `${(verdict.figures.bufferHighWaterBytes / verdict.figures.bufferBoundBytes).toFixed(2)}`,
+      journal.status !== "completed"
+        ? journal.status
+        : violated.length === 0
+          ? "none"
+          : violated.join(", "),
+    ];
+  });
+  const widths = header.map((_, column) =>
+    Math.max(...[header, ...body].map((line) => line[column]!.length)),
+  );
+  const render = (line: string[]): string =>
+    line
+      .map((text, column) => text.padEnd(widths[column]!))
+      .join("  ")
+      .trimEnd();
+  const lines = [render(header), ...body.map(render)];
+
+  const lossOf = (subset: readonly Flaw[]): number | undefined =>
+    rows.find(
+      (row) =>
+        row.subset.length === subset.length && row.subset.every((flaw) => subset.includes(flaw)),
+    )?.journal.verdict?.ledger.lost;
+  if ((lossOf(all) ?? 0) > 0) {
+    const preventing = all.filter((flaw) => lossOf(all.filter((other) => other !== flaw)) === 0);
+    const tried = all.filter((flaw) => lossOf(all.filter((other) => other !== flaw)) !== undefined);
+    if (tried.length > 0) {
+      lines.push(
+        preventing.length === 0
+          ? "No single safeguard, restored alone, prevents the silent loss."
+          : `Restored alone, each of these safeguards prevents the silent loss:\n${preventing.map((flaw) => `  - against ${flaw}: ${FLAWS[flaw].safeguard}`).join("\n")}`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
