@@ -40,7 +40,7 @@ export default defineExperiment({
     maxAttempts: 30,
     maxRetryAfterMs: 1_000,
   },
-  duration: "48s",
+  duration: "50s",
   warmup: "3s",
   method: [
     {
@@ -50,14 +50,14 @@ export default defineExperiment({
     },
     { at: "8s", fault: { kind: "config.revert" }, note: "the change is reverted" },
     {
-      at: "26s",
-      fault: { kind: "process.restart", service: "buffer" },
-      note: "an operator restarts the buffer",
-    },
-    {
-      at: "33s",
+      at: "25s",
       fault: { kind: "process.restart", service: "forwarder" },
       note: "the forwarder is fixed and restarted",
+    },
+    {
+      at: "27s",
+      fault: { kind: "process.restart", service: "buffer", wipeData: "if-unhealthy" },
+      note: "an operator restarts the buffer; an overwhelmed one needs a full reset",
     },
   ],
   drain: { timeout: "40s" },

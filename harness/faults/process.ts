@@ -1,10 +1,11 @@
+import { z } from "zod";
 // Process faults (DESIGN.md §4) through the runtime's service handles, so they work on every
 // runtime: kill (healed by a restart), pause (healed by resuming), restart (nothing to heal) and
 // a memory cap (healed by restoring the service's own cap, and restarting it if the cap
 // killed it).
 
 import { defineFault, healedBy, nothingToHeal } from "./define.ts";
-import { choice, faultParams, flag, integer, serviceName } from "./params.ts";
+import { choice, faultParams, integer, serviceName } from "./params.ts";
 import { serviceOf } from "./targets.ts";
 
 /** Largest memory cap a fault may set: 64 GiB. */
@@ -51,16 +52,41 @@ export const processPause = defineFault({
   },
 });
 
+/** Whether a service is down or does not answer /healthz with 200 within a second. */
+async function unhealthy(service: { state(): string; url(): string }): Promise<boolean> {
+  if (service.state() !== "running") return true;
+  try {
+    const response = await fetch(`${service.url()}/healthz`, {
+      signal: AbortSignal.timeout(1_000),
+    });
+    return !response.ok;
+  } catch {
+    return true;
+  }
+}
+
 export const processRestart = defineFault({
   name: "process.restart",
   family: "process",
   summary:
-    "stops the service gracefully and starts it again, waiting until it is ready; wipeData: an operator's full reset (its durable state is discarded)",
-  params: faultParams({ service: serviceName(), wipeData: flag().default(false) }),
+    "stops the service gracefully and starts it again, waiting until it is ready; wipeData: an operator's full reset (its durable state is discarded): true, false, or \"if-unhealthy\" (only when the service is down or not answering /healthz, as an operator's runbook would)",
+  params: faultParams({
+    service: serviceName(),
+    wipeData: z
+      .custom<boolean | "if-unhealthy">(
+        (value) => value === true || value === false || value === "if-unhealthy",
+        {
+          error: 'expected true, false or "if-unhealthy"',
+        },
+      )
+      .default(false),
+  }),
   targets: serviceTarget,
   async inject(context, { service: name, wipeData }) {
-    await serviceOf(context.topology, name).restart({ wipeData });
-    context.note(`${name} restarted${wipeData ? " with its data wiped" : ""}`);
+    const service = serviceOf(context.topology, name);
+    const wipe = wipeData === "if-unhealthy" ? await unhealthy(service) : wipeData;
+    await service.restart({ wipeData: wipe });
+    context.note(`${name} restarted${wipe ? " with its data wiped" : ""}`);
     return nothingToHeal();
   },
 });
