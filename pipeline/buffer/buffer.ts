@@ -11,8 +11,8 @@ import { Counter, Gauge } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
 import { peerUrl } from "../core/component.ts";
 import { DropLog } from "../core/drops.ts";
-import { EventFormatError, pairKey, parseEventLines, type EventLine } from "../core/event.ts";
-import { BadRequest, json, parseJsonBody, problem, Router } from "../core/http.ts";
+import { pairKey, type EventLine } from "../core/event.ts";
+import { BadRequest, json, parseEventBatch, parseJsonBody, problem, Router } from "../core/http.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
 import type { HttpResponse } from "../core/seam.ts";
 import { ConfigWatcher } from "../config/config-watcher.ts";
@@ -194,13 +194,7 @@ export function createBuffer(options: ComponentOptions): Component {
 
   async function append(body: string): Promise<HttpResponse> {
     if (!running || wal === null) return problem(503, "buffer is not ready");
-    let lines;
-    try {
-      lines = parseEventLines(body, limits.maxEventsPerBatch);
-    } catch (error) {
-      if (error instanceof EventFormatError) throw new BadRequest(error.message);
-      throw error;
-    }
+    const lines = parseEventBatch(body, limits.maxEventsPerBatch);
     const groups = [...groupByPair(lines).values()];
     const admitted: PairGroup[] = [];
     const unconfigured: Array<{ tenant: string; dataset: string; count: number }> = [];

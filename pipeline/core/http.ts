@@ -1,6 +1,7 @@
 // Small helpers shared by every component's request handler: JSON answers, errors that name
 // the problem, and a router over method and path.
 
+import { EventFormatError, parseEventLines, type EventLine } from "./event.ts";
 import type { HttpRequest, HttpResponse } from "./seam.ts";
 
 export function json(
@@ -106,4 +107,14 @@ export class Router {
       ? problem(405, `method ${request.method} not allowed on ${request.path}`)
       : problem(404, `no such path: ${request.path}`);
   };
+}
+
+/** Parses an NDJSON batch of events, all or nothing; a bad line becomes a 400 naming it. */
+export function parseEventBatch(body: string, maxEvents: number): EventLine[] {
+  try {
+    return parseEventLines(body, maxEvents);
+  } catch (error) {
+    if (error instanceof EventFormatError) throw new BadRequest(error.message);
+    throw error;
+  }
 }

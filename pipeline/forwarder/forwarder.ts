@@ -10,14 +10,8 @@ import { Counter, Gauge } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
 import { peerUrl } from "../core/component.ts";
 import { DropLog } from "../core/drops.ts";
-import {
-  EventFormatError,
-  joinLines,
-  pairKey,
-  parseEventLines,
-  type EventLine,
-} from "../core/event.ts";
-import { BadRequest, json, problem, Router } from "../core/http.ts";
+import { joinLines, pairKey } from "../core/event.ts";
+import { json, parseEventBatch, problem, Router } from "../core/http.ts";
 import { backoffMs } from "../core/limits.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
 import { NetError, type HttpResponse } from "../core/seam.ts";
@@ -131,13 +125,7 @@ export function createForwarder(options: ComponentOptions): Component {
     const pairs = policy.pairs();
     if (pairs === null && !policy.failOpen)
       return pushback(503, limits.pushbackRetryMs, "forwarder has no config yet");
-    let lines: EventLine[];
-    try {
-      lines = parseEventLines(body, limits.maxEventsPerBatch);
-    } catch (error) {
-      if (error instanceof EventFormatError) throw new BadRequest(error.message);
-      throw error;
-    }
+    const lines = parseEventBatch(body, limits.maxEventsPerBatch);
     const forward = policy.failOpen
       ? lines
       : lines.filter(({ event }) => pairs!.has(pairKey(event.tenant, event.dataset)));

@@ -6,8 +6,15 @@ import { Counter } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
 import { DropLog, toStreamRanges, type StreamRanges } from "../core/drops.ts";
 import { DurableLog } from "../core/durable-log.ts";
-import { EventFormatError, payloadMatches, parseEventLines, type EventId } from "../core/event.ts";
-import { BadRequest, json, parseJsonBody, problem, queryInteger, Router } from "../core/http.ts";
+import { payloadMatches, type EventId } from "../core/event.ts";
+import {
+  json,
+  parseEventBatch,
+  parseJsonBody,
+  problem,
+  queryInteger,
+  Router,
+} from "../core/http.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
 import { parseSinkFault, type SinkFault } from "./sink-fault.ts";
 
@@ -64,13 +71,7 @@ export function createSink(options: ComponentOptions): Component {
         "retry-after": String(Math.ceil(fault.retryAfterMs / 1000)),
       });
     }
-    let lines;
-    try {
-      lines = parseEventLines(body, limits.maxEventsPerBatch);
-    } catch (error) {
-      if (error instanceof EventFormatError) throw new BadRequest(error.message);
-      throw error;
-    }
+    const lines = parseEventBatch(body, limits.maxEventsPerBatch);
     const good: EventId[] = [];
     const bad: EventId[] = [];
     for (const { event } of lines) (payloadMatches(event) ? good : bad).push(event);
