@@ -150,7 +150,7 @@ describe("process runtime: start failures", () => {
   // A quick timeout where nothing could be ready anyway; a roomier one where the fixture must
   // first get as far as its ready line on a busy machine.
   const impatient = useFixtureRuntime({ limits: { readyTimeoutMs: 1_500 } });
-  const waiting = useFixtureRuntime({ limits: { readyTimeoutMs: 4_000 } });
+  const waiting = useFixtureRuntime({ limits: { readyTimeoutMs: 8_000 } });
 
   it("fails with the service's last log lines when it exits before it is ready, leaving nothing behind", async () => {
     const pidDir = mkdtempSync(path.join(tmpdir(), "spillway-pids-"));
