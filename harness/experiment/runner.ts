@@ -7,7 +7,7 @@ import type { Flaw } from "../../pipeline/core/flaws.ts";
 import { resolveLimits } from "../../pipeline/core/limits.ts";
 import { seededRng } from "../../pipeline/core/seeded-rng.ts";
 import { createRealNet, realClock } from "../../pipeline/host/real-seam.ts";
-import type { ActiveFault, FaultContext, LinkControl } from "../faults/fault.ts";
+import type { ActiveFault, FaultContext } from "../faults/fault.ts";
 import { faultKind } from "../faults/registry.ts";
 import { checkInvariants } from "../invariants/index.ts";
 import type { InvariantName, Observations } from "../invariants/types.ts";
@@ -98,9 +98,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   const jobs = jobTenants.flatMap((tenant) =>
     experiment.workload.datasets.map((dataset) => ({ tenant, dataset })),
   );
-  const linkProvider: LinkProvider & Partial<LinkControl> = needsProxies(experiment)
+  // Fault proxies on every link when a fault needs one; otherwise services call each other directly.
+  const proxies = needsProxies(experiment)
     ? toxiproxyLinks(options.toxiproxyUrl === undefined ? {} : { url: options.toxiproxyUrl })
-    : directLinks();
+    : null;
+  const linkProvider: LinkProvider = proxies ?? directLinks();
 
   let topology: RunningTopology | null = null;
   let workload: Workload | null = null;
@@ -146,7 +148,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   const context = (): FaultContext => ({
     topology: topology!,
     workload: workload!,
-    links: needsProxies(experiment) ? (linkProvider as unknown as LinkControl) : null,
+    links: proxies,
     note,
   });
 

@@ -14,7 +14,6 @@ import {
   type BufferStats,
 } from "../ledger/collect.ts";
 import { computeLedger, type LedgerReport } from "../ledger/ledger.ts";
-import { registerCleanup } from "../runtime/cleanup.ts";
 import { processRuntime } from "../runtime/process/process-runtime.ts";
 import type { ProcessTopology } from "../runtime/process/process-runtime.ts";
 import { resolveWorkloadOptions, type WorkloadOptionsInput } from "../workload/options.ts";
@@ -105,7 +104,7 @@ export async function runSteadyState(options: SteadyStateOptions): Promise<Stead
     }),
   );
   const net = createRealNet(workloadOptions.concurrency * 2);
-  const unregister = registerCleanup({ label: "steady-state run", run: () => topology.stop() });
+  // The process runtime registers the topology with the cleanup registry itself.
   try {
     const services = topology.services.map((service) => ({
       name: service.name,
@@ -177,6 +176,5 @@ export async function runSteadyState(options: SteadyStateOptions): Promise<Stead
   } finally {
     net.close();
     await topology.stop();
-    unregister();
   }
 }
