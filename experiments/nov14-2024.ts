@@ -56,8 +56,8 @@ export default defineExperiment({
     },
     {
       at: "27s",
-      fault: { kind: "process.restart", service: "buffer", wipeData: "if-unhealthy" },
-      note: "an operator restarts the buffer; an overwhelmed one needs a full reset",
+      fault: { kind: "process.restart", service: "buffer", onlyIfUnhealthy: true, wipeData: true },
+      note: "the overwhelmed buffer needs a full reset and restart",
     },
   ],
   drain: { timeout: "40s" },

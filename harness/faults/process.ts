@@ -80,11 +80,21 @@ export const processRestart = defineFault({
         },
       )
       .default(false),
+    onlyIfUnhealthy: z
+      .custom<boolean>((value) => value === true || value === false, {
+        error: "expected true or false",
+      })
+      .default(false),
   }),
   targets: serviceTarget,
-  async inject(context, { service: name, wipeData }) {
+  async inject(context, { service: name, wipeData, onlyIfUnhealthy }) {
     const service = serviceOf(context.topology, name);
-    const wipe = wipeData === "if-unhealthy" ? await unhealthy(service) : wipeData;
+    const troubled = await unhealthy(service);
+    if (onlyIfUnhealthy && !troubled) {
+      context.note(`${name} is healthy: not restarted`);
+      return nothingToHeal();
+    }
+    const wipe = wipeData === "if-unhealthy" ? troubled : wipeData;
     await service.restart({ wipeData: wipe });
     context.note(`${name} restarted${wipe ? " with its data wiped" : ""}`);
     return nothingToHeal();

@@ -85,19 +85,33 @@ export function formatMatrix(
       .trimEnd();
   const lines = [render(header), ...body.map(render)];
 
-  const lossOf = (subset: readonly Flaw[]): number | undefined =>
+  const rowOf = (subset: readonly Flaw[]) =>
     rows.find(
       (row) =>
         row.subset.length === subset.length && row.subset.every((flaw) => subset.includes(flaw)),
-    )?.journal.verdict?.ledger.lost;
-  if ((lossOf(all) ?? 0) > 0) {
-    const preventing = all.filter((flaw) => lossOf(all.filter((other) => other !== flaw)) === 0);
-    const tried = all.filter((flaw) => lossOf(all.filter((other) => other !== flaw)) !== undefined);
-    if (tried.length > 0) {
+    );
+  const allFlaws = rowOf(all)?.journal.verdict;
+  if (allFlaws != null && allFlaws.ledger.lost > 0) {
+    const restored = all
+      .map((flaw) => ({
+        flaw,
+        verdict: rowOf(all.filter((other) => other !== flaw))?.journal.verdict,
+      }))
+      .filter((entry) => entry.verdict != null)
+      .sort((a, b) => a.verdict!.figures.silentLossShare - b.verdict!.figures.silentLossShare);
+    if (restored.length > 0) {
+      lines.push("Each safeguard restored alone (every other flaw on):");
+      for (const { flaw, verdict } of restored) {
+        const bounded = verdict!.invariants["bounded-buffer"]?.status === "held";
+        lines.push(
+          `  - against ${flaw}: silent loss ${percent(allFlaws.figures.silentLossShare)} → ${percent(verdict!.figures.silentLossShare)}, buffer ${bounded ? "within" : "over"} its bound${verdict!.ledger.lost === 0 ? "  ← prevents the loss" : ""}`,
+        );
+      }
+      const preventing = restored.filter((entry) => entry.verdict!.ledger.lost === 0);
       lines.push(
         preventing.length === 0
           ? "No single safeguard, restored alone, prevents the silent loss."
-          : `Restored alone, each of these safeguards prevents the silent loss:\n${preventing.map((flaw) => `  - against ${flaw}: ${FLAWS[flaw].safeguard}`).join("\n")}`,
+          : `Restored alone, each of these safeguards prevents the silent loss:\n${preventing.map(({ flaw }) => `  - against ${flaw}: ${FLAWS[flaw].safeguard}`).join("\n")}`,
       );
     }
   }

@@ -71,7 +71,12 @@ const EXAMPLES: Record<string, FaultStepInput> = {
   "network.down": { kind: "network.down", link: "forwarder->buffer" },
   "process.kill": { kind: "process.kill", service: "buffer", signal: "SIGTERM" },
   "process.pause": { kind: "process.pause", service: "pusher" },
-  "process.restart": { kind: "process.restart", service: "forwarder", wipeData: true },
+  "process.restart": {
+    kind: "process.restart",
+    service: "forwarder",
+    wipeData: true,
+    onlyIfUnhealthy: false,
+  },
   "process.memory-cap": { kind: "process.memory-cap", service: "buffer", megabytes: 128 },
   "config.add-job": {
     kind: "config.add-job",

@@ -11,9 +11,9 @@ function journalWithLoss(lost: number): Journal {
   return {
     status: "completed",
     verdict: {
-      invariants: {},
       ledger: { lost } as never,
       ledgerByTenant: {},
+      invariants: { "bounded-buffer": { status: lost === 0 ? "held" : "violated" } },
       incidentWindow: null,
       figures: {
         deliveredShare: 1 - lost / 100,
@@ -59,6 +59,11 @@ describe("counterfactual matrix", () => {
     expect(table).toMatch(
       /Restored alone, each of these safeguards prevents the silent loss:\n {2}- against forwarder\.failOpenStuck: .*\n {2}- against buffer\.limitsUnconfigured:/,
     );
-    expect(table).not.toMatch(/against pusher\.ackBeforeDelivery/);
+    expect(table).toMatch(
+      /against forwarder\.failOpenStuck: silent loss 40\.0% → 0\.0%, buffer within its bound {2}← prevents the loss/,
+    );
+    expect(table).toMatch(
+      /against pusher\.ackBeforeDelivery: silent loss 40\.0% → 40\.0%, buffer over its bound\n/,
+    );
   });
 });
