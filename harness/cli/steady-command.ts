@@ -8,6 +8,7 @@ import {
   PROFILE_NAMES,
   resolveFlaws,
 } from "../../pipeline/core/flaws.ts";
+import { count } from "../report/table.ts";
 import { runSteadyState, type SteadyStateReport } from "../experiment/steady-state.ts";
 
 function positiveNumber(flag: string) {
@@ -28,17 +29,15 @@ function integer(flag: string) {
   };
 }
 
-const number = (value: number): string => Math.round(value).toLocaleString("en-US");
-
 export function formatSteadyReport(report: SteadyStateReport): string {
   const { totals } = report.ledger;
   const lines = [
     `profile ${report.profile}${report.flaws.length > 0 ? ` (flaws: ${report.flaws.join(", ")})` : ""}`,
-    `produced      ${number(report.workload.produced)} events in ${(report.durationMs / 1000).toFixed(1)} s`,
-    `acknowledged  ${number(report.workload.acked)} (rejected ${number(report.workload.rejected)}, unknown ${number(report.workload.unknown)}, retries ${number(report.workload.retries)})`,
-    `expected      ${number(totals.expected)} acknowledged events of tenants with jobs`,
-    `delivered     ${number(totals.delivered)} (duplicated ${number(totals.duplicated)}, declared ${number(totals.declared)})`,
-    `lost          ${number(totals.lost)} silently${
+    `produced      ${count(report.workload.produced)} events in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `acknowledged  ${count(report.workload.acked)} (rejected ${count(report.workload.rejected)}, unknown ${count(report.workload.unknown)}, retries ${count(report.workload.retries)})`,
+    `expected      ${count(totals.expected)} acknowledged events of tenants with jobs`,
+    `delivered     ${count(totals.delivered)} (duplicated ${count(totals.duplicated)}, declared ${count(totals.declared)})`,
+    `lost          ${count(totals.lost)} silently${
       report.ledger.lostSamples.length > 0
         ? `, first: ${report.ledger.lostSamples
             .slice(0, 3)
@@ -46,11 +45,11 @@ export function formatSteadyReport(report: SteadyStateReport): string {
             .join(", ")}`
         : ""
     }`,
-    `misdelivered  ${number(totals.misdelivered)}   unexpected ${number(totals.unexpected)}   delivered without a job ${number(totals.deliveredWithoutJob)}   indeterminate ${number(totals.indeterminate)}`,
+    `misdelivered  ${count(totals.misdelivered)}   unexpected ${count(totals.unexpected)}   delivered without a job ${count(totals.deliveredWithoutJob)}   indeterminate ${count(totals.indeterminate)}`,
     report.buffer === null
       ? "buffer        could not be read at the end (it was down)"
-      : `buffer        high water ${number(report.buffer.highWaterBytes)} bytes, ${report.buffer.highWaterBuffers} buffers${report.buffer.bounds === null ? " (no bounds configured)" : ` (bounds ${number(report.buffer.bounds.maxBufferBytes)} bytes, ${report.buffer.bounds.maxBuffers} buffers)`}`,
-    `drain         ${report.drained ? "complete" : "INCOMPLETE"} in ${(report.drainMs / 1000).toFixed(1)} s; ${number(report.deliveredPerSecond)} events/s delivered end to end`,
+      : `buffer        high water ${count(report.buffer.highWaterBytes)} bytes, ${report.buffer.highWaterBuffers} buffers${report.buffer.bounds === null ? " (no bounds configured)" : ` (bounds ${count(report.buffer.bounds.maxBufferBytes)} bytes, ${report.buffer.bounds.maxBuffers} buffers)`}`,
+    `drain         ${report.drained ? "complete" : "INCOMPLETE"} in ${(report.drainMs / 1000).toFixed(1)} s; ${count(report.deliveredPerSecond)} events/s delivered end to end`,
   ];
   return lines.join("\n");
 }
@@ -111,7 +110,7 @@ export function steadyCommand(): Command {
             ? undefined
             : ({ elapsedMs, workload, buffer }) =>
                 process.stderr.write(
-                  `\r[steady] ${(elapsedMs / 1000).toFixed(0)} s  ${number(workload.eventsPerSecond)} events/s  acked ${number(workload.acked)}  buffer ${number(buffer?.bytes ?? 0)} bytes   `,
+                  `\r[steady] ${(elapsedMs / 1000).toFixed(0)} s  ${count(workload.eventsPerSecond)} events/s  acked ${count(workload.acked)}  buffer ${count(buffer?.bytes ?? 0)} bytes   `,
                 ),
         });
         if (!options.json) process.stderr.write("\n");

@@ -3,6 +3,7 @@
 
 import { FLAWS, isFlaw, type Flaw } from "../../pipeline/core/flaws.ts";
 import type { Journal } from "../experiment/journal.ts";
+import { percent, renderTable } from "./table.ts";
 
 /**
  * The subsets to run. `leave-one-out` (the default): all flaws, all but each one, none.
@@ -32,8 +33,8 @@ export function matrixSubsets(spec: string, flaws: readonly Flaw[]): Flaw[][] {
   });
 }
 
-const percent = (share: number | undefined): string =>
-  share === undefined ? "-" : `${(100 * share).toFixed(1)}%`;
+const percentOrDash = (share: number | undefined): string =>
+  share === undefined ? "-" : percent(share);
 
 function label(subset: readonly Flaw[], all: readonly Flaw[]): string {
   if (subset.length === all.length) return "all flaws";
@@ -62,9 +63,9 @@ export function formatMatrix(
       .map((result) => result.name);
     return [
       label(subset, all),
-      percent(verdict?.figures.deliveredShare),
-      percent(verdict?.figures.silentLossShare),
-      percent(verdict?.incidentWindow?.silentLossShare),
+      percentOrDash(verdict?.figures.deliveredShare),
+      percentOrDash(verdict?.figures.silentLossShare),
+      percentOrDash(verdict?.incidentWindow?.silentLossShare),
       verdict === null
         ? "-"
         : `${(verdict.figures.bufferHighWaterBytes / verdict.figures.bufferBoundBytes).toFixed(2)}`,
@@ -75,15 +76,7 @@ export function formatMatrix(
           : violated.join(", "),
     ];
   });
-  const widths = header.map((_, column) =>
-    Math.max(...[header, ...body].map((line) => line[column]!.length)),
-  );
-  const render = (line: string[]): string =>
-    line
-      .map((text, column) => text.padEnd(widths[column]!))
-      .join("  ")
-      .trimEnd();
-  const lines = [render(header), ...body.map(render)];
+  const lines = renderTable([header, ...body]);
 
   const rowOf = (subset: readonly Flaw[]) =>
     rows.find(

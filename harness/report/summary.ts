@@ -2,9 +2,7 @@
 
 import type { Journal } from "../experiment/journal.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
-
-const percent = (share: number): string => `${(100 * share).toFixed(1)}%`;
-const count = (value: number): string => Math.round(value).toLocaleString("en-US");
+import { count, percent, renderTable } from "./table.ts";
 
 function cell(journal: Journal, invariant: (typeof INVARIANT_NAMES)[number]): string {
   const result = journal.verdict?.invariants[invariant];
@@ -70,18 +68,9 @@ export function formatSummary(journals: readonly Journal[]): string {
     ),
   ];
   const body = labels.map((label, row) => [label, ...table.map((column) => column[row]![1])]);
-  const widths = header.map((_, column) =>
-    Math.max(...[header, ...body].map((line) => line[column]!.length)),
-  );
-  const render = (line: string[]): string =>
-    line
-      .map((text, column) => text.padEnd(widths[column]!))
-      .join("  ")
-      .trimEnd();
   const lines = [
     `${journals[0]!.experiment}: ${journals[0]!.description}`,
-    render(header),
-    ...body.map(render),
+    ...renderTable([header, ...body]),
   ];
   for (const journal of journals) {
     for (const result of Object.values(journal.verdict?.invariants ?? {})) {
