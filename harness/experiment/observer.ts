@@ -5,8 +5,10 @@
 import type { DropRecord } from "../../pipeline/core/drops.ts";
 import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";
 import type { BufferSample } from "../invariants/types.ts";
+import type { Timer } from "../../pipeline/core/seam.ts";
+import { answersOk, probeJson } from "../http/json-client.ts";
+import { every } from "../runtime/every.ts";
 import type { RunningTopology, RuntimeEvent } from "../runtime/runtime.ts";
-import { readRssBytes } from "../runtime/process/proc.ts";
 
 const STATS_EVERY_MS = 250;
 const DROPS_EVERY_MS = 1_000;
@@ -14,15 +16,6 @@ const REQUEST_TIMEOUT_MS = 2_000;
 const MAX_SAMPLES = 20_000;
 const FINAL_ATTEMPTS = 3;
 const FINAL_TIMEOUT_MS = 10_000;
-
-async function getJson<T>(url: string, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T | null> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    return response.ok ? ((await response.json()) as T) : null;
-  } catch {
-    return null;
-  }
-}
 
 export interface HealthReading {
   at: number;
@@ -40,7 +33,7 @@ export class Observer {
   private readonly unreadableDrops = new Set<string>();
   private readonly topology: RunningTopology;
   private readonly maxBufferMemoryMb: number;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: Timer[] = [];
   private unsubscribe: (() => void) | null = null;
   private sampling: Promise<void> | null = null;
 
@@ -57,13 +50,14 @@ export class Observer {
       if (event.kind === "memory-cap-exceeded")
         this.memoryExceeded.push({ at: event.at, rssMb: event.rssMb, capMb: event.capMb });
     });
-    this.timers.push(setInterval(() => void this.sampleStats(), STATS_EVERY_MS));
-    this.timers.push(setInterval(() => void this.sampleDrops(), DROPS_EVERY_MS));
+    const { clock } = this.topology;
+    this.timers.push(every(clock, STATS_EVERY_MS, () => void this.sampleStats()));
+    this.timers.push(every(clock, DROPS_EVERY_MS, () => void this.sampleDrops()));
   }
 
   /** Takes a last reading of everything, then stops sampling. */
   async stop(): Promise<void> {
-    for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.timers) timer.cancel();
     this.timers = [];
     this.unsubscribe?.();
     await this.sampling;
@@ -94,29 +88,32 @@ export class Observer {
 
   async health(): Promise<HealthReading> {
     const answers = await Promise.all(
-      this.topology.services.map(async (service) => {
-        try {
-          const response = await fetch(`${service.url()}/healthz`, {
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-          });
-          return response.ok ? null : service.name;
-        } catch {
-          return service.name;
-        }
-      }),
+      this.topology.services.map(async (service) =>
+        (await answersOk(this.topology.net, `${service.url()}/healthz`, REQUEST_TIMEOUT_MS))
+          ? null
+          : service.name,
+      ),
     );
-    return { at: Date.now(), unhealthy: answers.filter((name): name is string => name !== null) };
+    return {
+      at: this.topology.clock.now(),
+      unhealthy: answers.filter((name): name is string => name !== null),
+    };
   }
 
   private async sampleStats(): Promise<void> {
     const run = async (): Promise<void> => {
+      const { net } = this.topology;
       const buffer = this.topology.service("buffer");
       const forwarder = this.topology.service("forwarder");
       const [stats, log] = await Promise.all([
-        getJson<Omit<BufferSample, "at">>(`${buffer.url()}/stats`),
-        getJson<{ decisions: ConfigDecision[] }>(`${forwarder.url()}/config-log`),
+        probeJson<Omit<BufferSample, "at">>(net, `${buffer.url()}/stats`, REQUEST_TIMEOUT_MS),
+        probeJson<{ decisions: ConfigDecision[] }>(
+          net,
+          `${forwarder.url()}/config-log`,
+          REQUEST_TIMEOUT_MS,
+        ),
       ]);
-      const at = Date.now();
+      const at = this.topology.clock.now();
       if (stats !== null && this.bufferSamples.length < MAX_SAMPLES) {
         const {
           bytes,
@@ -142,8 +139,7 @@ export class Observer {
           decision,
         );
       }
-      const pid = buffer.pid();
-      const rss = pid === undefined ? undefined : await readRssBytes(pid);
+      const rss = await buffer.memoryBytes();
       if (rss !== undefined && this.rssSamples.length < MAX_SAMPLES) {
         const rssMb = rss / (1024 * 1024);
         this.rssSamples.push({ at, rssMb });
@@ -162,7 +158,8 @@ export class Observer {
   private async sampleDrops(timeoutMs = REQUEST_TIMEOUT_MS): Promise<void> {
     for (const service of this.topology.services) {
       const cursor = this.dropCursors.get(service.name) ?? 0;
-      const answer = await getJson<{ records: DropRecord[]; next: number }>(
+      const answer = await probeJson<{ records: DropRecord[]; next: number }>(
+        this.topology.net,
         `${service.url()}/drops?cursor=${cursor}`,
         timeoutMs,
       );

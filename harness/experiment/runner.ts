@@ -6,7 +6,6 @@
 import type { Flaw } from "../../pipeline/core/flaws.ts";
 import { resolveLimits } from "../../pipeline/core/limits.ts";
 import { seededRng } from "../../pipeline/core/seeded-rng.ts";
-import { createRealNet, realClock } from "../../pipeline/host/real-seam.ts";
 import type { ActiveFault, FaultContext } from "../faults/fault.ts";
 import { faultKind } from "../faults/registry.ts";
 import { checkInvariants } from "../invariants/index.ts";
@@ -14,9 +13,10 @@ import type { InvariantName, Observations } from "../invariants/types.ts";
 import { collectDeliveries, collectJobs } from "../ledger/collect.ts";
 import { computeLedger } from "../ledger/ledger.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
+import { every } from "../runtime/every.ts";
 import { directLinks, type LinkProvider } from "../runtime/links.ts";
 import { processRuntime } from "../runtime/process/process-runtime.ts";
-import type { RunningTopology } from "../runtime/runtime.ts";
+import type { Runtime, RunningTopology } from "../runtime/runtime.ts";
 import { toxiproxyLinks } from "../runtime/toxiproxy-links.ts";
 import { selectJobTenants } from "../workload/tenants.ts";
 import { Workload } from "../workload/workload.ts";
@@ -46,6 +46,8 @@ export interface RunOptions {
   onProgress?: (progress: Progress) => void;
   /** Aborting it interrupts the run: faults heal, rollbacks run, the journal says interrupted. */
   signal?: AbortSignal;
+  /** Where the pipeline runs: processes by default, or the simulator. */
+  runtime?: Runtime;
 }
 
 class Interrupted extends Error {
@@ -82,8 +84,10 @@ function expectationsFor(
 }
 
 export async function runExperiment(experiment: Experiment, options: RunOptions): Promise<Journal> {
-  const started = Date.now();
-  const since = (): number => Date.now() - started;
+  const runtime = options.runtime ?? processRuntime();
+  const { clock } = runtime;
+  const started = clock.now();
+  const since = (): number => clock.now() - started;
   const steps: JournalStep[] = [];
   const notes: Journal["notes"] = [];
   const note = (message: string): void => void notes.push({ atMs: since(), message });
@@ -99,15 +103,15 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
     experiment.workload.datasets.map((dataset) => ({ tenant, dataset })),
   );
   // Fault proxies on every link when a fault needs one; otherwise services call each other directly.
-  const proxies = needsProxies(experiment)
-    ? toxiproxyLinks(options.toxiproxyUrl === undefined ? {} : { url: options.toxiproxyUrl })
-    : null;
+  const proxies = !needsProxies(experiment)
+    ? null
+    : (runtime.faultLinks?.() ??
+      toxiproxyLinks(options.toxiproxyUrl === undefined ? {} : { url: options.toxiproxyUrl }));
   const linkProvider: LinkProvider = proxies ?? directLinks();
 
   let topology: RunningTopology | null = null;
   let workload: Workload | null = null;
   let observer: Observer | null = null;
-  const net = createRealNet(experiment.workload.concurrency * 2);
   const active: Array<{ name: string; fault: ActiveFault }> = [];
   let firstFaultAt: number | null = null;
   let lastHealAt: number | null = null;
@@ -119,10 +123,10 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   options.signal?.addEventListener("abort", () => interruption.abort(), { once: true });
   const interrupted = (): boolean => interruption.signal.aborted;
   const sleep = async (ms: number): Promise<void> => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
+    const until = clock.now() + ms;
+    while (clock.now() < until) {
       if (interrupted()) throw new Interrupted();
-      await realClock.sleep(Math.min(100, until - Date.now()));
+      await clock.sleep(Math.min(100, until - clock.now()));
     }
   };
   async function step<T>(stepPhase: string, name: string, body: () => Promise<T>): Promise<T> {
@@ -156,14 +160,14 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
     while (active.length > 0) {
       const { name, fault } = active.pop()!;
       await step("heal", name, () => fault.heal()).catch(() => undefined);
-      lastHealAt = Date.now();
+      lastHealAt = clock.now();
     }
   }
 
   /** Probes until the hypothesis holds or its timeout passes; notes what failed last. */
   async function steadyStateHolds(when: string): Promise<boolean> {
     return step("steady-state", `hypothesis ${when}`, async () => {
-      const deadline = Date.now() + experiment.steadyState.timeout;
+      const deadline = clock.now() + experiment.steadyState.timeout;
       let problems: string[];
       do {
         problems = [];
@@ -183,7 +187,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         }
         if (problems.length === 0) return true;
         await sleep(500);
-      } while (Date.now() < deadline);
+      } while (clock.now() < deadline);
       note(
         `steady-state hypothesis ${when} not met within ${experiment.steadyState.timeout} ms: ${problems.join("; ")}`,
       );
@@ -197,7 +201,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       .sort((a, b) => a.at - b.at || a.index - b.index);
     const heals: Array<{ at: number; entry: { name: string; fault: ActiveFault } }> = [];
     while (pending.length > 0 || heals.length > 0) {
-      const now = Date.now() - methodStart;
+      const now = clock.now() - methodStart;
       const nextStart = pending[0]?.at ?? Number.POSITIVE_INFINITY;
       const nextHeal = heals.reduce(
         (min, heal) => Math.min(min, heal.at),
@@ -215,11 +219,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         ];
         active.splice(active.indexOf(entry), 1);
         await step("heal", entry.name, () => entry.fault.heal());
-        lastHealAt = Date.now();
+        lastHealAt = clock.now();
         continue;
       }
       const methodStep = pending.shift()!;
-      firstFaultAt ??= Date.now();
+      firstFaultAt ??= clock.now();
       const fault = await step(
         "method",
         methodStep.prepared.name + (methodStep.note ? ` (${methodStep.note})` : ""),
@@ -244,7 +248,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         const health = await observer!.health();
         if (health.unhealthy.length === 0) recoveredAt = health.at;
       }
-      await realClock.sleep(250);
+      await clock.sleep(250);
     }
   }
 
@@ -254,12 +258,12 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
    * expected among it as lost).
    */
   async function drain(): Promise<boolean> {
-    const deadline = Date.now() + experiment.drain.timeout;
+    const deadline = clock.now() + experiment.drain.timeout;
     const quietMs = 3_000;
-    while (Date.now() < deadline) {
+    while (clock.now() < deadline) {
       const samples = observer!.bufferSamples;
       const latest = samples[samples.length - 1];
-      if (latest !== undefined && latest.at > Date.now() - 1_000) {
+      if (latest !== undefined && latest.at > clock.now() - 1_000) {
         if (latest.bytes === 0) return true;
         const window = samples.filter((sample) => sample.at >= latest.at - quietMs);
         const steady =
@@ -271,7 +275,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
           return true;
         }
       }
-      await realClock.sleep(250);
+      await clock.sleep(250);
     }
     return false;
   }
@@ -283,8 +287,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       url: service.url(),
     }));
     const [deliveries, { spans }] = await Promise.all([
-      collectDeliveries(services),
-      collectJobs(services.find((service) => service.component === "config")!),
+      collectDeliveries(topology!.net, services),
+      collectJobs(
+        topology!.net,
+        services.find((service) => service.component === "config")!,
+      ),
     ]);
     const streams = ledgerStreams(workload!.record);
     const graceMs = 2 * limits.configPollMs + 200;
@@ -294,7 +301,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       firstFaultAt === null
         ? null
         : computeLedger({
-            streams: withinWindow(streams, firstFaultAt, lastHealAt ?? Date.now()),
+            streams: withinWindow(streams, firstFaultAt, lastHealAt ?? clock.now()),
             deliveries,
             drops,
             jobs: spans,
@@ -324,7 +331,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         lastHealAt,
         recoveredAt,
         boundMs: experiment.recoveryBound,
-        observedUntil: Date.now(),
+        observedUntil: clock.now(),
       },
     };
     const results = checkInvariants(observations, experiment.invariants);
@@ -339,7 +346,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
           ? null
           : {
               fromMs: firstFaultAt! - started,
-              toMs: (lastHealAt ?? Date.now()) - started,
+              toMs: (lastHealAt ?? clock.now()) - started,
               ledger: windowLedger.totals,
               silentLossShare: share(windowLedger.totals.lost, windowLedger.totals.expected),
             },
@@ -359,7 +366,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
 
   let finishing: Promise<void> | null = null;
   let unregister: (() => void) | null = null;
-  const progress = setInterval(() => {
+  const progress = every(clock, 1_000, () => {
     if (workload === null || options.onProgress === undefined) return;
     const fill = (observer?.latestBuffer()?.bytes ?? 0) / limits.maxBufferBytes;
     options.onProgress({
@@ -368,11 +375,11 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       eventsPerSecond: workload.stats().eventsPerSecond,
       bufferFill: fill,
     });
-  }, 1_000);
+  });
 
   try {
     await step("start", "start topology", async () => {
-      topology = await processRuntime().start(
+      topology = await runtime.start(
         referenceTopology({
           profile: options.profile,
           flaws: options.flaws ?? experiment.flaws,
@@ -393,26 +400,26 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       run: async () => {
         if (status === "completed") status = "interrupted";
         interruption.abort();
-        while (finishing === null) await realClock.sleep(50);
+        while (finishing === null) await clock.sleep(50);
         await finishing;
       },
     });
     observer = new Observer(topology!, experiment.topology.maxBufferMemoryMb);
     observer.start();
     workload = new Workload(
-      { clock: realClock, rng: seededRng(options.seed), net },
+      { clock, rng: seededRng(options.seed), net: topology!.net },
       topology!.service("forwarder").url(),
       experiment.workload,
     );
-    const workloadStart = Date.now();
+    const workloadStart = clock.now();
     workload.start();
     await step("warmup", `warm up ${experiment.warmup} ms`, () => sleep(experiment.warmup));
     if (!(await steadyStateHolds("before"))) {
       status = "aborted";
     } else {
-      const methodStart = Date.now();
+      const methodStart = clock.now();
       await runMethod(methodStart);
-      await sleep(workloadStart + experiment.duration - Date.now());
+      await sleep(workloadStart + experiment.duration - clock.now());
     }
   } catch (failure) {
     if (failure instanceof Interrupted || interrupted()) status = "interrupted";
@@ -432,7 +439,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
             rollback.kind,
             async () => void (await prepare(rollback).run(context())),
           ).catch(() => undefined);
-          lastHealAt = Date.now();
+          lastHealAt = clock.now();
         }
         if (workload !== null && observer !== null) {
           let stopped = false;
@@ -463,8 +470,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         }
       }
     } finally {
-      clearInterval(progress);
-      net.close();
+      progress.cancel();
       await (topology as RunningTopology | null)?.stop().catch(() => undefined);
       await linkProvider.close().catch(() => undefined);
     }
@@ -487,7 +493,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
     description: experiment.description,
     profile: options.profile,
     flaws: options.flaws ?? experiment.flaws ?? [],
-    runtime: "process",
+    runtime: runtime.kind,
     seed: options.seed,
     status,
     deviated,
@@ -495,7 +501,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       status === "completed" && outcomes.length > 0 && outcomes.every((outcome) => outcome.matched),
     ...(error === undefined ? {} : { error }),
     startedAt: new Date(started).toISOString(),
-    endedAt: new Date().toISOString(),
+    endedAt: new Date(clock.now()).toISOString(),
     durationMs: since(),
     steps,
     notes,

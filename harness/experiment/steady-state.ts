@@ -75,7 +75,7 @@ async function drain(topology: ProcessTopology, timeoutMs: number): Promise<bool
   const deadline = Date.now() + timeoutMs;
   let quietPolls = 0;
   while (Date.now() < deadline) {
-    const stats = await bufferStats({
+    const stats = await bufferStats(topology.net, {
       name: "buffer",
       component: "buffer",
       url: buffer.url(),
@@ -121,7 +121,7 @@ export async function runSteadyState(options: SteadyStateOptions): Promise<Stead
     const startedAt = Date.now();
     workload.start();
     const progress = setInterval(() => {
-      void bufferStats(bufferAddress)
+      void bufferStats(net, bufferAddress)
         .catch(() => null)
         .then((buffer) =>
           options.onProgress?.({
@@ -145,10 +145,13 @@ export async function runSteadyState(options: SteadyStateOptions): Promise<Stead
     const drainMs = Date.now() - drainStart;
     const cpuAfter = cpuSnapshot(topology.services);
     const [deliveries, { drops, unreadable }, jobTimeline, buffer] = await Promise.all([
-      collectDeliveries(services),
-      collectDrops(services),
-      collectJobs(services.find((service) => service.component === "config")!),
-      bufferStats(bufferAddress).catch(() => null),
+      collectDeliveries(net, services),
+      collectDrops(net, services),
+      collectJobs(
+        net,
+        services.find((service) => service.component === "config")!,
+      ),
+      bufferStats(net, bufferAddress).catch(() => null),
     ]);
     const ledger = computeLedger({
       streams: ledgerStreams(workload.record),

@@ -25,6 +25,7 @@ function configService(context: FaultContext) {
 
 async function revert(context: FaultContext): Promise<void> {
   const answer = (await callService(
+    context.topology,
     configService(context),
     "POST",
     "/config/revert",
@@ -34,9 +35,15 @@ async function revert(context: FaultContext): Promise<void> {
 }
 
 async function push(context: FaultContext, kind: "empty" | "corrupt") {
-  const answer = (await callService(configService(context), "POST", "/config/push", {
-    kind,
-  })) as Published;
+  const answer = (await callService(
+    context.topology,
+    configService(context),
+    "POST",
+    "/config/push",
+    {
+      kind,
+    },
+  )) as Published;
   context.note(`${kind} config pushed as v${answer.version}`);
   return healedBy(() => revert(context));
 }
@@ -69,7 +76,7 @@ export const configAddJob = defineFault({
     const destination =
       params.destination ?? `${firstOf(context.topology, "sink").name}/${tenant}.${params.dataset}`;
     const config = configService(context);
-    const answer = (await callService(config, "POST", "/jobs", {
+    const answer = (await callService(context.topology, config, "POST", "/jobs", {
       tenant,
       dataset: params.dataset,
       destination,
@@ -80,9 +87,15 @@ export const configAddJob = defineFault({
     );
     if (params.onHeal === "keep-job") return nothingToHeal();
     return healedBy(async () => {
-      const disabled = (await callService(config, "PATCH", `/jobs/${encodeURIComponent(id)}`, {
-        enabled: false,
-      })) as Published;
+      const disabled = (await callService(
+        context.topology,
+        config,
+        "PATCH",
+        `/jobs/${encodeURIComponent(id)}`,
+        {
+          enabled: false,
+        },
+      )) as Published;
       context.note(`job ${id} disabled (config v${disabled.version})`);
     });
   },

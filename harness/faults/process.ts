@@ -4,6 +4,8 @@ import { z } from "zod";
 // a memory cap (healed by restoring the service's own cap, and restarting it if the cap
 // killed it).
 
+import { answersOk } from "../http/json-client.ts";
+import type { RunningTopology, ServiceHandle } from "../runtime/runtime.ts";
 import { defineFault, healedBy, nothingToHeal } from "./define.ts";
 import { choice, faultParams, integer, serviceName } from "./params.ts";
 import { serviceOf } from "./targets.ts";
@@ -53,16 +55,9 @@ export const processPause = defineFault({
 });
 
 /** Whether a service is down or does not answer /healthz with 200 within a second. */
-async function unhealthy(service: { state(): string; url(): string }): Promise<boolean> {
+async function unhealthy(topology: RunningTopology, service: ServiceHandle): Promise<boolean> {
   if (service.state() !== "running") return true;
-  try {
-    const response = await fetch(`${service.url()}/healthz`, {
-      signal: AbortSignal.timeout(1_000),
-    });
-    return !response.ok;
-  } catch {
-    return true;
-  }
+  return !(await answersOk(topology.net, `${service.url()}/healthz`, 1_000));
 }
 
 export const processRestart = defineFault({
@@ -89,7 +84,7 @@ export const processRestart = defineFault({
   targets: serviceTarget,
   async inject(context, { service: name, wipeData, onlyIfUnhealthy }) {
     const service = serviceOf(context.topology, name);
-    const troubled = await unhealthy(service);
+    const troubled = await unhealthy(context.topology, service);
     if (onlyIfUnhealthy && !troubled) {
       context.note(`${name} is healthy: not restarted`);
       return nothingToHeal();

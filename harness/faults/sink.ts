@@ -14,10 +14,10 @@ const sinkTarget = (params: { sink: string }) => ({ services: [params.sink] });
 
 async function setSinkFault(context: FaultContext, sink: string, fault: SinkFault) {
   const service = serviceOf(context.topology, sink, "sink");
-  await callService(service, "POST", "/fault", fault);
+  await callService(context.topology, service, "POST", "/fault", fault);
   context.note(`${sink} fault set: ${JSON.stringify(fault)}`);
   return healedBy(async () => {
-    await callService(service, "POST", "/fault", { mode: "none" });
+    await callService(context.topology, service, "POST", "/fault", { mode: "none" });
     context.note(`${sink} fault cleared`);
   });
 }

@@ -2,6 +2,7 @@
 // with errors that say what was asked for and what there is.
 
 import type { Component } from "../../pipeline/core/flaws.ts";
+import { requestJson } from "../http/json-client.ts";
 import type { RunningTopology, ServiceHandle } from "../runtime/runtime.ts";
 import type { FaultContext, LinkControl } from "./fault.ts";
 
@@ -52,26 +53,14 @@ export function linksInto(
 
 /** Sends a JSON request to a service's control endpoint; throws on anything but 2xx. */
 export async function callService(
+  topology: RunningTopology,
   service: ServiceHandle,
   method: "POST" | "PATCH",
   path: string,
   body: unknown,
 ): Promise<unknown> {
-  const url = `${service.url()}${path}`;
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(CONTROL_TIMEOUT_MS),
-    });
-  } catch (error) {
-    throw new Error(`${method} ${url} failed: ${(error as Error).message}`, { cause: error });
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    throw new Error(`${method} ${url} answered ${response.status}: ${text.trim().slice(0, 300)}`);
-  }
-  return text === "" ? undefined : (JSON.parse(text) as unknown);
+  return requestJson(topology.net, method, `${service.url()}${path}`, {
+    body,
+    timeoutMs: CONTROL_TIMEOUT_MS,
+  });
 }

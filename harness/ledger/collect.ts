@@ -1,8 +1,10 @@
-// Gathers the ledger's inputs from a running pipeline over HTTP: every sink's records, every
+// Gathers the ledger's inputs from a running pipeline over the runtime's Net: every sink's records, every
 // component's declared drops, the config service's job timeline and the buffer's high-water
 // marks. Runtime-agnostic: it needs only each service's base URL.
 
 import type { DropRecord } from "../../pipeline/core/drops.ts";
+import type { Net } from "../../pipeline/core/seam.ts";
+import { requestJson } from "../http/json-client.ts";
 import type { SinkRecord } from "../../pipeline/sink/sink.ts";
 import type { JobChange } from "../../pipeline/config/config-service.ts";
 import { jobSpans, type JobSpan, type LedgerDelivery } from "./ledger.ts";
@@ -27,21 +29,19 @@ export interface BufferStats {
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_PAGES = 100_000;
 
-async function getJson<T>(url: string): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  if (!response.ok)
-    throw new Error(
-      `GET ${url} answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
-    );
-  return (await response.json()) as T;
+function getJson<T>(net: Net, url: string): Promise<T> {
+  return requestJson<T>(net, "GET", url, { timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
 /** Pages through a cursor endpoint (`?cursor=N` → `{ records, next }`) to the end. */
-async function allPages<T>(baseUrl: string): Promise<T[]> {
+async function allPages<T>(net: Net, baseUrl: string): Promise<T[]> {
   const items: T[] = [];
   let cursor = 0;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const answer = await getJson<{ records: T[]; next: number }>(`${baseUrl}?cursor=${cursor}`);
+    const answer = await getJson<{ records: T[]; next: number }>(
+      net,
+      `${baseUrl}?cursor=${cursor}`,
+    );
     items.push(...answer.records);
     if (answer.records.length === 0 || answer.next <= cursor) return items;
     cursor = answer.next;
@@ -50,11 +50,12 @@ async function allPages<T>(baseUrl: string): Promise<T[]> {
 }
 
 export async function collectDeliveries(
+  net: Net,
   services: readonly ServiceAddress[],
 ): Promise<LedgerDelivery[]> {
   const deliveries: LedgerDelivery[] = [];
   for (const sink of services.filter((service) => service.component === "sink")) {
-    for (const record of await allPages<SinkRecord>(`${sink.url}/records`)) {
+    for (const record of await allPages<SinkRecord>(net, `${sink.url}/records`)) {
       deliveries.push({
         destination: `${sink.name}/${record.destination}`,
         streams: record.streams,
@@ -67,13 +68,14 @@ export async function collectDeliveries(
 
 /** Every service's declared drops; services that do not answer are listed as unreadable. */
 export async function collectDrops(
+  net: Net,
   services: readonly ServiceAddress[],
 ): Promise<{ drops: DropRecord[]; unreadable: string[] }> {
   const drops: DropRecord[] = [];
   const unreadable: string[] = [];
   for (const service of services) {
     try {
-      drops.push(...(await allPages<DropRecord>(`${service.url}/drops`)));
+      drops.push(...(await allPages<DropRecord>(net, `${service.url}/drops`)));
     } catch {
       unreadable.push(service.name);
     }
@@ -82,12 +84,13 @@ export async function collectDrops(
 }
 
 export async function collectJobs(
+  net: Net,
   config: ServiceAddress,
 ): Promise<{ changes: JobChange[]; spans: JobSpan[] }> {
-  const timeline = await getJson<{ changes: JobChange[] }>(`${config.url}/timeline`);
+  const timeline = await getJson<{ changes: JobChange[] }>(net, `${config.url}/timeline`);
   return { changes: timeline.changes, spans: jobSpans(timeline.changes) };
 }
 
-export async function bufferStats(buffer: ServiceAddress): Promise<BufferStats> {
-  return getJson<BufferStats>(`${buffer.url}/stats`);
+export async function bufferStats(net: Net, buffer: ServiceAddress): Promise<BufferStats> {
+  return getJson<BufferStats>(net, `${buffer.url}/stats`);
 }

@@ -1,6 +1,8 @@
 // The one interface of every runtime (DESIGN.md §3): process, sim and container implement it,
 // so the same experiment runs on all three.
 
+import type { Clock, Net } from "../../pipeline/core/seam.ts";
+import type { LinkControl } from "../faults/fault.ts";
 import type { LinkProvider } from "./links.ts";
 import type { ServiceSpec, Topology, TopologySpec } from "./topology.ts";
 
@@ -69,6 +71,8 @@ export interface ServiceHandle {
   logs(): readonly LogLine[];
   /** Kills the service when its memory exceeds `megabytes`; undefined lifts the cap. */
   setMemoryCap(megabytes: number | undefined): void;
+  /** Its memory now (RSS on processes, the model's figure on the simulator), if known. */
+  memoryBytes(): Promise<number | undefined>;
 }
 
 export interface RunningTopology {
@@ -77,6 +81,10 @@ export interface RunningTopology {
   readonly services: readonly ServiceHandle[];
   /** The service named `name`; throws naming the known services when there is none. */
   service(name: string): ServiceHandle;
+  /** The runtime's time: the wall clock, or the simulator's virtual clock. */
+  readonly clock: Clock;
+  /** How the harness reaches the services' URLs (real sockets, or the simulated network). */
+  readonly net: Net;
   /** Everything that happened to the services, oldest first (bounded). */
   events(): readonly RuntimeEvent[];
   /** Calls `listener` for every event from now on; returns the unsubscribe function. */
@@ -92,6 +100,13 @@ export interface StartOptions {
 
 export interface Runtime {
   readonly kind: "process" | "sim" | "container";
+  /** The time every topology of this runtime keeps (see RunningTopology.clock). */
+  readonly clock: Clock;
+  /**
+   * Fault links of the runtime's own making (the simulator's network); runtimes on real sockets
+   * leave it out and network faults go through a Toxiproxy-compatible fault proxy.
+   */
+  faultLinks?(): LinkProvider & LinkControl;
   /**
    * Validates the topology (TopologyError), starts every service, peers first, and resolves
    * once all are ready. On failure, whatever was started is stopped before it rejects.

@@ -19,6 +19,8 @@ import {
   type Topology,
   type TopologySpec,
 } from "../topology.ts";
+import type { Net } from "../../../pipeline/core/seam.ts";
+import { createRealNet, realClock } from "../../../pipeline/host/real-seam.ts";
 import { componentArguments } from "./command-line.ts";
 import { DEFAULT_PROCESS_LIMITS, ProcessService, type ProcessLimits } from "./service-process.ts";
 import { ServiceLog } from "./service-log.ts";
@@ -64,6 +66,9 @@ interface RunContext {
 class RunningProcessTopology implements ProcessTopology {
   readonly topology: Topology;
   readonly runDir: string;
+  readonly clock = realClock;
+  private readonly realNet = createRealNet();
+  readonly net: Net = this.realNet;
   private readonly context: RunContext;
   private readonly logs: ServiceLog[] = [];
   private readonly keepRunDir: boolean;
@@ -120,6 +125,7 @@ class RunningProcessTopology implements ProcessTopology {
       this.context.services.map((service) => attempt(() => service.kill("SIGTERM"))),
     );
     await attempt(() => this.context.links.close());
+    this.realNet.close();
     await attempt(() => this.context.watchdog.close());
     await Promise.all(this.logs.map((log) => attempt(() => log.close())));
     if (!this.keepRunDir) await attempt(() => rm(this.runDir, { recursive: true, force: true }));
@@ -131,6 +137,7 @@ class RunningProcessTopology implements ProcessTopology {
 
   /** At harness exit, when there is no time for stop(): kill everything, remove the run dir. */
   private stopNow(): void {
+    this.realNet.close();
     for (const service of this.context.services) service.killNow();
     if (!this.keepRunDir) rmSync(this.runDir, { recursive: true, force: true });
   }
@@ -204,6 +211,7 @@ export function processRuntime(options: ProcessRuntimeOptions = {}): ProcessRunt
   };
   return {
     kind: "process",
+    clock: realClock,
     async start(spec, startOptions = {}) {
       const topology = parseTopology(spec);
       const runDir = await mkdtemp(path.join(options.tempRoot ?? tmpdir(), "spillway-run-"));

@@ -125,6 +125,11 @@ export class ProcessService implements ServiceHandle {
     return this.running?.pid;
   }
 
+  async memoryBytes(): Promise<number | undefined> {
+    const pid = this.running?.pid;
+    return pid === undefined ? undefined : readRssBytes(pid);
+  }
+
   state(): ServiceState {
     return this.current;
   }
