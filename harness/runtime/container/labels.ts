@@ -1,0 +1,36 @@
+// What Spillway writes on every container, network and image it creates, beside testcontainers'
+// own labels (org.testcontainers=true...): which run made it, so that a run removes its own and
+// `spillway clean` finds what crashed runs left.
+
+import { randomUUID } from "node:crypto";
+import { createRequire } from "node:module";
+
+/** testcontainers' marker label, on everything it creates. */
+export const LABEL_TESTCONTAINERS = "org.testcontainers";
+const TESTCONTAINERS_VERSION = (
+  createRequire(import.meta.url)("testcontainers/package.json") as { version: string }
+).version;
+
+/** Every container and network of a run: its run id. */
+export const LABEL_RUN = "spillway.run";
+/** The service a container runs (or "toxiproxy"). */
+export const LABEL_SERVICE = "spillway.service";
+/** The pipeline image: the content hash of everything in it. */
+export const LABEL_IMAGE_HASH = "spillway.image-hash";
+
+export function newRunId(): string {
+  return randomUUID().slice(0, 12);
+}
+
+export function runLabels(runId: string): Record<string, string> {
+  return { [LABEL_RUN]: runId };
+}
+
+/** testcontainers' own labels, for what Spillway creates through the raw client (networks). */
+export function testcontainersLabels(): Record<string, string> {
+  return {
+    [LABEL_TESTCONTAINERS]: "true",
+    "org.testcontainers.lang": "node",
+    "org.testcontainers.version": TESTCONTAINERS_VERSION,
+  };
+}
