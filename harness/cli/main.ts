@@ -4,8 +4,10 @@
 import { Command, CommanderError } from "commander";
 import { ExperimentError } from "../experiment/definition.ts";
 import { runToxiproxyCommand } from "../toxiproxy/cli.ts";
+import { cleanCommand } from "./clean-command.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import { listCommand, validateCommand } from "./experiment-commands.ts";
+import { imagesCommand } from "./images-command.ts";
 import { runCommand } from "./run-command.ts";
 import { steadyCommand } from "./steady-command.ts";
 
@@ -20,6 +22,8 @@ if (argv[0] === "toxiproxy") {
     .addCommand(listCommand())
     .addCommand(validateCommand())
     .addCommand(steadyCommand())
+    .addCommand(imagesCommand())
+    .addCommand(cleanCommand())
     .addCommand(
       new Command("toxiproxy").description(
         "Run the Toxiproxy-compatible fault proxy (spillway toxiproxy --help).",

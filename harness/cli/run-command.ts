@@ -2,7 +2,7 @@
 // verdict; `--journal` and `--junit` write the evidence. Exit codes: 0 outcomes as expected,
 // 1 not, 2 bad input, 3 the harness itself failed, 130 interrupted.
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { writeFile } from "node:fs/promises";
 import {
   FLAW_NAMES,
@@ -17,16 +17,17 @@ import type { Journal } from "../experiment/journal.ts";
 import { loadExperiment } from "../experiment/load.ts";
 import { runExperiment, type Progress } from "../experiment/runner.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
+import type { Runtime } from "../runtime/runtime.ts";
 import { formatJUnit } from "../report/junit.ts";
 import { formatMatrix, matrixSubsets } from "../report/matrix.ts";
 import { formatSummary } from "../report/summary.ts";
 import { EXIT, UsageError } from "./exit.ts";
+import { addRuntimeOptions, createRuntime, type RuntimeFlags } from "./runtimes.ts";
 
-interface RunFlags {
+interface RunFlags extends RuntimeFlags {
   profile?: string;
   flaws?: string;
   compare?: string;
-  runtime: string;
   seed: number;
   journal?: string;
   junit?: string;
@@ -86,13 +87,19 @@ function journalPath(base: string, profile: string, compared: boolean): string {
     : `${base}.${profile}`;
 }
 
-async function runMatrix(experiment: Experiment, subsets: Flaw[][], seed: number): Promise<number> {
+async function runMatrix(
+  experiment: Experiment,
+  subsets: Flaw[][],
+  seed: number,
+  runtime: Runtime,
+): Promise<number> {
   const rows: Array<{ subset: Flaw[]; journal: Journal }> = [];
   for (const [index, subset] of subsets.entries()) {
     const journal = await runExperiment(experiment, {
       profile: "hardened",
       flaws: subset,
       seed,
+      runtime,
       onProgress: progressPrinter(`${experiment.name} ${index + 1}/${subsets.length}`),
     });
     if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
@@ -107,7 +114,8 @@ async function runMatrix(experiment: Experiment, subsets: Flaw[][], seed: number
 }
 
 export function runCommand(): Command {
-  return new Command("run")
+  // --runtime and the options of each runtime are the business of ./runtimes.ts.
+  return addRuntimeOptions(new Command("run"))
     .description(
       "Run an experiment (a shipped name, or a .ts/.json/.yaml file) and check its invariants.",
     )
@@ -124,11 +132,6 @@ export function runCommand(): Command {
       "--compare <profiles>",
       "run each profile in turn and print them side by side, e.g. legacy-2024,hardened",
       profileList,
-    )
-    .addOption(
-      new Option("--runtime <runtime>", "where the pipeline runs")
-        .choices(["process"])
-        .default("process"),
     )
     .option("--seed <n>", "seed of the workload's random draws", seedNumber, 1)
     .option(
@@ -159,12 +162,13 @@ export function runCommand(): Command {
         } catch (error) {
           throw new UsageError((error as Error).message);
         }
-        process.exitCode = await runMatrix(experiment, subsets, flags.seed);
+        process.exitCode = await runMatrix(experiment, subsets, flags.seed, createRuntime(flags));
         return;
       }
       const profiles = (flags.compare as unknown as string[] | undefined) ?? [
         flags.profile ?? experiment.profile,
       ];
+      const runtime = createRuntime(flags);
       const journals: Journal[] = [];
       let interrupted = false;
       let reported: () => void = () => {};
@@ -186,6 +190,7 @@ export function runCommand(): Command {
             flaws,
             seed: flags.seed,
             toxiproxyUrl: flags.toxiproxyUrl,
+            runtime,
             onProgress: progressPrinter(`${experiment.name} ${profile}`),
           });
           if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");

@@ -14,6 +14,10 @@ export interface ToxiproxyLinksOptions {
   url?: string;
   /** Seeds the embedded server's toxicity rolls, jitter and slice sizes. */
   seed?: number;
+  /** Where each proxy listens (default a free loopback port, `127.0.0.1:0`). */
+  listen?: string;
+  /** The URL callers use for a proxy's bound listen address (default `http://<listen>`). */
+  advertise?: (listen: string) => string;
 }
 
 export interface ToxiproxyLinks extends LinkProvider, LinkControl {
@@ -69,7 +73,8 @@ class ToxiproxyLinkSet implements ToxiproxyLinks {
   }
 
   proxyUrl(link: string): string {
-    return `http://${this.proxy(link).listen}`;
+    const { listen } = this.proxy(link);
+    return this.options.advertise?.(listen) ?? `http://${listen}`;
   }
 
   open(link: LinkRequest): Promise<{ url: string }> {
@@ -86,7 +91,11 @@ class ToxiproxyLinkSet implements ToxiproxyLinks {
 
   private async create(link: LinkRequest): Promise<{ url: string }> {
     const { client, url } = await this.connect();
-    const body = { name: link.name, listen: PROXY_LISTEN, upstream: hostPort(link.upstream) };
+    const body = {
+      name: link.name,
+      listen: this.options.listen ?? PROXY_LISTEN,
+      upstream: hostPort(link.upstream),
+    };
     let proxy: Proxy;
     try {
       proxy = await client.createProxy(body).catch(async (error: unknown) => {

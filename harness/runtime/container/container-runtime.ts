@@ -28,7 +28,7 @@ import {
 import { dockerClient, dockerUnavailable } from "./docker.ts";
 import { ENTRY_POINTS, IMAGE_APP_DIR } from "./image-inputs.ts";
 import { buildPipelineImage, imageExists } from "./image.ts";
-import { newRunId, runLabels } from "./labels.ts";
+import { LABEL_RUN, newRunId, runLabels } from "./labels.ts";
 import {
   hostNetworking,
   privateNetworking,
@@ -40,12 +40,18 @@ import {
   DEFAULT_CONTAINER_LIMITS,
   type ContainerLimits,
 } from "./service-container.ts";
+import { ToxiproxyContainerLinks } from "./toxiproxy-container.ts";
 
 export interface ContainerRuntimeOptions {
   /** The pipeline image; default: the scratch image, built first if this project has none. */
   image?: string;
   /** Host networking on loopback (default), or a private bridge network per run. */
   network?: NetworkMode;
+  /**
+   * With a private network, the Toxiproxy image whose container holds the link proxies
+   * (default: the pipeline image running Spillway's own fault proxy).
+   */
+  toxiproxyImage?: string;
   /** Where run directories (logs) are made (default the OS temp dir). */
   tempRoot?: string;
   /** Keep the run directory (logs) after stop, for a person to read. */
@@ -156,16 +162,23 @@ class RunningContainerTopology implements ContainerTopology {
   /** At harness exit, when the event loop is gone: the docker CLI, if there is one. */
   private removeNow(): void {
     this.realNet.close();
-    const ids = this.context.services.flatMap((service) => service.containerId() ?? []);
-    const run = (args: string[]): void => {
+    const docker = (...args: string[]): string => {
       try {
-        execFileSync("docker", args, { stdio: "ignore", timeout: EXIT_REMOVE_TIMEOUT_MS });
+        return execFileSync("docker", args, {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+          timeout: EXIT_REMOVE_TIMEOUT_MS,
+        });
       } catch {
         // No CLI, or the engine is gone: `spillway clean` is the way left.
+        return "";
       }
     };
-    if (ids.length > 0) run(["rm", "--force", "--volumes", ...ids]);
-    if (this.context.networking.mode === "private") run(["network", "rm", networkName(this.runId)]);
+    const label = `label=${LABEL_RUN}=${this.runId}`;
+    const ids = docker("ps", "--all", "--quiet", "--filter", label).split("\n").filter(Boolean);
+    if (ids.length > 0) docker("rm", "--force", "--volumes", ...ids);
+    if (this.context.networking.mode === "private")
+      docker("network", "rm", networkName(this.runId));
   }
 }
 
@@ -234,6 +247,11 @@ async function startServices(context: RunContext): Promise<void> {
 }
 
 export function containerRuntime(options: ContainerRuntimeOptions = {}): ContainerRuntime {
+  if (options.toxiproxyImage !== undefined && options.network !== "private") {
+    throw new Error(
+      `toxiproxyImage "${options.toxiproxyImage}" needs a private network: a Toxiproxy container reaches the services by their names there (on host networking the fault proxy runs on the host)`,
+    );
+  }
   const limits = { ...DEFAULT_CONTAINER_LIMITS, ...options.limits };
   let image: Promise<string> | undefined;
   const resolveImage = async (): Promise<string> => {
@@ -246,7 +264,7 @@ export function containerRuntime(options: ContainerRuntimeOptions = {}): Contain
     }
     return options.image;
   };
-  return {
+  const runtime: ContainerRuntime = {
     kind: "container",
     clock: realClock,
     async start(spec, startOptions = {}) {
@@ -276,6 +294,13 @@ export function containerRuntime(options: ContainerRuntimeOptions = {}): Contain
         services: [],
       };
       const running = new RunningContainerTopology(context, options.keepRunDir ?? false);
+      if (context.links instanceof ToxiproxyContainerLinks && networking.network !== undefined) {
+        context.links.attach({
+          network: networking.network,
+          labels: runLabels(runId),
+          pipelineImage: imageName,
+        });
+      }
       try {
         await startServices(context);
       } catch (error) {
@@ -285,4 +310,9 @@ export function containerRuntime(options: ContainerRuntimeOptions = {}): Contain
       return running;
     },
   };
+  // In a private network the host's fault proxy cannot reach the services: links go through a
+  // Toxiproxy container of the run's own.
+  if (options.network === "private")
+    runtime.faultLinks = () => new ToxiproxyContainerLinks(options.toxiproxyImage);
+  return runtime;
 }

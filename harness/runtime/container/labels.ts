@@ -4,6 +4,8 @@
 
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
+import { hostname } from "node:os";
+import { readStat } from "../process/proc.ts";
 
 /** testcontainers' marker label, on everything it creates. */
 export const LABEL_TESTCONTAINERS = "org.testcontainers";
@@ -18,12 +20,31 @@ export const LABEL_SERVICE = "spillway.service";
 /** The pipeline image: the content hash of everything in it. */
 export const LABEL_IMAGE_HASH = "spillway.image-hash";
 
+/**
+ * The harness process that made a container or network, as `<host>:<pid>:<start time>`, so that
+ * `spillway clean` leaves a live run alone (pids are reused; with the start time they are not).
+ */
+export const LABEL_HARNESS = "spillway.harness";
+
 export function newRunId(): string {
   return randomUUID().slice(0, 12);
 }
 
+function processIdentity(pid: number): string | undefined {
+  const startTime = readStat(pid)?.startTime;
+  return startTime === undefined ? undefined : `${hostname()}:${pid}:${startTime}`;
+}
+
 export function runLabels(runId: string): Record<string, string> {
-  return { [LABEL_RUN]: runId };
+  const harness = processIdentity(process.pid);
+  return { [LABEL_RUN]: runId, ...(harness === undefined ? {} : { [LABEL_HARNESS]: harness }) };
+}
+
+/** Whether the harness named by a LABEL_HARNESS value still runs on this host. */
+export function harnessAlive(label: string | undefined): boolean {
+  if (label === undefined) return false;
+  const [host, pid] = label.split(":");
+  return host === hostname() && processIdentity(Number(pid)) === label;
 }
 
 /** testcontainers' own labels, for what Spillway creates through the raw client (networks). */

@@ -23,6 +23,8 @@ export interface Listen {
 
 export interface Networking {
   readonly mode: NetworkMode;
+  /** The run's own network, when it has one. */
+  readonly network?: StartedNetwork;
   /** The address the service's component listens on (the same on every start). */
   listen(service: string): Promise<Listen>;
   /** Attaches the container to the network. */
@@ -78,7 +80,7 @@ export async function privateNetworking(
   client: ContainerRuntimeClient,
   name: string,
   labels: Record<string, string>,
-): Promise<Networking & { network: StartedNetwork }> {
+): Promise<Networking> {
   const created = await client.network.create({
     Name: name,
     CheckDuplicate: true,

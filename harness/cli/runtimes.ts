@@ -1,0 +1,75 @@
+// `--runtime` of the commands that start a pipeline: the name, and the options of each runtime,
+// mapped to a Runtime. One place, so that a command gains a runtime without changing.
+
+import { Option, type Command } from "commander";
+import {
+  containerRuntime,
+  type ContainerRuntimeOptions,
+} from "../runtime/container/container-runtime.ts";
+import { NETWORK_MODES, type NetworkMode } from "../runtime/container/networking.ts";
+import { processRuntime } from "../runtime/process/process-runtime.ts";
+import type { Runtime } from "../runtime/runtime.ts";
+import { UsageError } from "./exit.ts";
+
+export const RUNTIME_NAMES = ["process", "container"] as const;
+
+export interface RuntimeFlags {
+  runtime: string;
+  image?: string;
+  network?: string;
+  toxiproxyImage?: string;
+}
+
+/** The --runtime option and the container runtime's options. */
+export function addRuntimeOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option("--runtime <runtime>", "where the pipeline runs: processes or containers")
+        .choices(RUNTIME_NAMES)
+        .default("process"),
+    )
+    .option(
+      "--image <image>",
+      "--runtime container: the pipeline image (default: the scratch image of `spillway images build`, built if missing)",
+    )
+    .addOption(
+      new Option(
+        "--network <mode>",
+        "--runtime container: host networking on loopback, or a private bridge network per run",
+      )
+        .choices(NETWORK_MODES)
+        .default("host"),
+    )
+    .option(
+      "--toxiproxy-image <image>",
+      "--runtime container --network private: the Toxiproxy image whose container holds the link fault proxies (default: the pipeline image running the embedded fault proxy)",
+    );
+}
+
+/** The Runtime the flags ask for; image builds are reported on stderr. */
+export function createRuntime(flags: RuntimeFlags): Runtime {
+  if (flags.runtime !== "container") {
+    const misplaced =
+      flags.image !== undefined
+        ? "--image"
+        : flags.toxiproxyImage !== undefined
+          ? "--toxiproxy-image"
+          : undefined;
+    if (misplaced !== undefined)
+      throw new UsageError(
+        `${misplaced} applies to --runtime container, not --runtime ${flags.runtime}`,
+      );
+    return processRuntime();
+  }
+  if (flags.toxiproxyImage !== undefined && flags.network !== "private")
+    throw new UsageError(
+      `--toxiproxy-image "${flags.toxiproxyImage}" needs --network private: the Toxiproxy container reaches the services by name in the run's network (on host networking the fault proxy runs on the host, or use --toxiproxy-url)`,
+    );
+  const options: ContainerRuntimeOptions = {
+    network: (flags.network ?? "host") as NetworkMode,
+    onStep: (message) => process.stderr.write(`spillway: ${message}\n`),
+  };
+  if (flags.image !== undefined) options.image = flags.image;
+  if (flags.toxiproxyImage !== undefined) options.toxiproxyImage = flags.toxiproxyImage;
+  return containerRuntime(options);
+}
