@@ -18,6 +18,7 @@ export interface RuntimeFlags {
   image?: string;
   network?: string;
   toxiproxyImage?: string;
+  toxiproxyUrl?: string;
 }
 
 /** The --runtime option and the container runtime's options. */
@@ -61,6 +62,10 @@ export function createRuntime(flags: RuntimeFlags): Runtime {
       );
     return processRuntime();
   }
+  if (flags.toxiproxyUrl !== undefined && flags.network === "private")
+    throw new UsageError(
+      `--toxiproxy-url "${flags.toxiproxyUrl}" cannot reach the services of a private network; use --toxiproxy-image there, or the default host networking`,
+    );
   if (flags.toxiproxyImage !== undefined && flags.network !== "private")
     throw new UsageError(
       `--toxiproxy-image "${flags.toxiproxyImage}" needs --network private: the Toxiproxy container reaches the services by name in the run's network (on host networking the fault proxy runs on the host, or use --toxiproxy-url)`,

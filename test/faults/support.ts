@@ -14,10 +14,8 @@ import { createRealNet, realClock } from "../../pipeline/host/real-seam.ts";
 import { referenceTopology } from "../../harness/experiment/reference-topology.ts";
 import type { ActiveFault, FaultContext } from "../../harness/faults/fault.ts";
 import { injectFault, parseFaultStep, type FaultStepInput } from "../../harness/faults/registry.ts";
-import {
-  processRuntime,
-  type ProcessTopology,
-} from "../../harness/runtime/process/process-runtime.ts";
+import { processRuntime } from "../../harness/runtime/process/process-runtime.ts";
+import type { Runtime, RunningTopology } from "../../harness/runtime/runtime.ts";
 import type { TopologySpec } from "../../harness/runtime/topology.ts";
 import { toxiproxyLinks, type ToxiproxyLinks } from "../../harness/runtime/toxiproxy-links.ts";
 import type { WorkloadOptionsInput } from "../../harness/workload/options.ts";
@@ -52,10 +50,12 @@ export interface RigOptions {
   /** Another topology than the reference pipeline with one sink. */
   topology?: TopologySpec;
   workload?: WorkloadOptionsInput;
+  /** Another runtime than processes (the container suite's). */
+  runtime?: () => Runtime;
 }
 
 export interface FaultRig {
-  topology: ProcessTopology;
+  topology: RunningTopology;
   links: ToxiproxyLinks | null;
   /** Aimed at the forwarder; not started unless a test starts it. */
   workload: Workload;
@@ -83,12 +83,13 @@ export function useFaultRig(options: RigOptions = {}): () => FaultRig {
   const tempRoot = mkdtempSync(path.join(tmpdir(), "spillway-faults-"));
   const net = createRealNet(16);
   let rig: FaultRig | undefined;
-  let topology: ProcessTopology | undefined;
+  let topology: RunningTopology | undefined;
   const pending: ActiveFault[] = [];
 
   beforeAll(async () => {
     const links = options.proxies === true ? toxiproxyLinks() : null;
-    const runtime = processRuntime({ tempRoot, limits: { stopGraceMs: 2_000 } });
+    const runtime =
+      options.runtime?.() ?? processRuntime({ tempRoot, limits: { stopGraceMs: 2_000 } });
     topology = await runtime.start(
       options.topology ?? referenceSpec(options),
       links === null ? {} : { links },

@@ -30,9 +30,12 @@ export function newRunId(): string {
   return randomUUID().slice(0, 12);
 }
 
+/** A live process as `<host>:<pid>:<start time>`; a zombie is dead (it only awaits reaping). */
 function processIdentity(pid: number): string | undefined {
-  const startTime = readStat(pid)?.startTime;
-  return startTime === undefined ? undefined : `${hostname()}:${pid}:${startTime}`;
+  const stat = readStat(pid);
+  return stat === undefined || stat.state === "Z"
+    ? undefined
+    : `${hostname()}:${pid}:${stat.startTime}`;
 }
 
 export function runLabels(runId: string): Record<string, string> {

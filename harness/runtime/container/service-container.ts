@@ -140,6 +140,8 @@ export class ContainerService implements ServiceHandle {
   private memoryCapMb: number | undefined;
   private lastMemoryMb = 0;
   private capUpdates: Promise<void> = Promise.resolve();
+  /** A container the cap has killed, until it is gone: nothing may start it before. */
+  private dying: Promise<void> = Promise.resolve();
 
   constructor(spec: ServiceSpec, context: ServiceContext) {
     ({ name: this.name, component: this.component, memoryCapMb: this.memoryCapMb } = spec);
@@ -201,7 +203,25 @@ export class ContainerService implements ServiceHandle {
     this.memoryCapMb = megabytes;
     const running = this.running;
     if (running === undefined) return;
+    // Over the cap by the last reading: dead now, as a process over its cap would be, so that
+    // whoever set the cap sees the exit at once; the container follows.
+    if (megabytes !== undefined && this.lastMemoryMb > megabytes) {
+      this.dieOfCap(running, megabytes);
+      return;
+    }
     this.capUpdates = this.capUpdates.then(() => this.applyCap(running, megabytes));
+  }
+
+  private dieOfCap(running: Running, capMb: number): void {
+    this.capExceeded(Math.max(this.lastMemoryMb, capMb), capMb);
+    this.exited(running, { code: null, signal: "SIGKILL" });
+    const killed = tolerate(running.container.kill({ signal: "SIGKILL" }), 404, 409).then(() =>
+      within(running.exit, this.context.limits.killWaitMs),
+    );
+    this.dying = killed.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** Resolves once every memory cap set so far is in force (or has killed the service). */
@@ -224,9 +244,7 @@ export class ContainerService implements ServiceHandle {
         );
         return;
       }
-      const usedMb = ((await this.memoryBytes()) ?? 0) / MIB;
-      this.capExceeded(Math.max(usedMb, megabytes), megabytes);
-      await tolerate(running.container.kill({ signal: "SIGKILL" }), 404, 409);
+      this.dieOfCap(running, megabytes);
     }
   }
 
@@ -403,6 +421,7 @@ export class ContainerService implements ServiceHandle {
 
   async restart(options: RestartOptions = {}): Promise<void> {
     if (this.running !== undefined) await this.kill("SIGTERM");
+    await this.dying;
     if (options.wipeData === true || this.started === undefined) {
       // A new container from the image: a filesystem as the image has it, the same address.
       await this.remove();
@@ -445,6 +464,7 @@ export class ContainerService implements ServiceHandle {
   /** Stops (SIGTERM, then SIGKILL after the grace period) and removes the container. */
   async remove(): Promise<void> {
     if (this.running !== undefined) await this.kill("SIGTERM");
+    await this.dying;
     const started = this.started;
     this.started = undefined;
     if (started === undefined) return;

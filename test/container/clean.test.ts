@@ -1,0 +1,66 @@
+// Nothing left behind: a harness SIGKILLed mid-run cannot remove its containers, its private
+// network or its proxy container; `spillway clean` then does, and leaves no container, network or
+// image of that run. A run that ends normally leaves nothing to clean.
+
+import { execa } from "execa";
+import { afterAll, expect, it } from "vitest";
+import { dockerClient } from "../../harness/runtime/container/docker.ts";
+import { LABEL_IMAGE_HASH } from "../../harness/runtime/container/labels.ts";
+import { describeContainers, runResources, spillway } from "./support.ts";
+import { eventually } from "../runtime/support.ts";
+
+const CLI = "harness/cli/main.ts";
+let killedRun: string | undefined;
+
+afterAll(async () => {
+  // Whatever a failing test left of the killed run.
+  if (killedRun !== undefined)
+    await spillway(["clean", "--run", killedRun, "--all"], { timeout: 60_000 });
+});
+
+describeContainers("nothing left behind by the container runtime", () => {
+  it(
+    "after a SIGKILL of the harness mid-run, spillway clean removes the run's containers and network",
+    { timeout: 120_000 },
+    async () => {
+      const harness = execa(
+        process.execPath,
+        [CLI, "run", "network-partition", "--runtime", "container", "--network", "private"],
+        { reject: false, cleanup: false, stdin: "ignore" },
+      );
+      const pid = harness.pid!;
+      const ours = async () =>
+        (await runResources()).containers.filter((container) =>
+          container.harness?.includes(`:${pid}:`),
+        );
+      // Six services and the proxy container: the run is under way.
+      expect(await eventually(async () => (await ours()).length >= 7, 60_000)).toBe(true);
+      killedRun = (await ours())[0]!.run;
+      harness.kill("SIGKILL");
+      await harness;
+      const left = await runResources();
+      expect(left.containers.filter((container) => container.run === killedRun).length).toBe(7);
+      expect(left.networks.map((network) => network.run)).toContain(killedRun);
+
+      const cleaned = await spillway(["clean"], { timeout: 60_000 });
+      expect(cleaned.exitCode, cleaned.stderr).toBe(0);
+      expect(cleaned.stdout).toMatch(/removed \d+ containers: /);
+      expect(cleaned.stdout).toMatch(new RegExp(`removed 1 networks: spillway-${killedRun}`));
+      const after = await runResources();
+      expect(after.containers.filter((container) => container.run === killedRun)).toEqual([]);
+      expect(after.networks.filter((network) => network.run === killedRun)).toEqual([]);
+      const docker = (await dockerClient()).container.dockerode;
+      const dangling = await docker.listImages({
+        filters: { label: [LABEL_IMAGE_HASH], dangling: ["true"] },
+      });
+      expect(dangling).toEqual([]);
+      killedRun = undefined;
+    },
+  );
+
+  it("spillway clean --dry-run lists what it would remove and removes nothing", async () => {
+    const cleaned = await spillway(["clean", "--dry-run"], { timeout: 30_000 });
+    expect(cleaned.exitCode).toBe(0);
+    expect(cleaned.stdout).toMatch(/^would remove/m);
+  });
+});

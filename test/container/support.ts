@@ -1,0 +1,53 @@
+// The container suite runs where a Docker engine answers. In CI (CI=true) it must run: no engine
+// is a failure, not a skip. Elsewhere it is skipped with the reason, in one line.
+
+import { execa } from "execa";
+import path from "node:path";
+import { describe } from "vitest";
+import { dockerClient, dockerUnavailable } from "../../harness/runtime/container/docker.ts";
+import { LABEL_RUN } from "../../harness/runtime/container/labels.ts";
+
+export const DOCKER_UNAVAILABLE = await dockerUnavailable();
+
+if (DOCKER_UNAVAILABLE !== undefined && process.env.CI === "true") {
+  throw new Error(`CI=true, so the container suite must run, but ${DOCKER_UNAVAILABLE}`);
+}
+
+if (DOCKER_UNAVAILABLE !== undefined)
+  process.stderr.write(`container suite skipped: ${DOCKER_UNAVAILABLE}\n`);
+
+/** `describe` when Docker answers; otherwise skipped, with the reason in the suite's name. */
+export function describeContainers(name: string, body: () => void): void {
+  if (DOCKER_UNAVAILABLE === undefined) describe(name, body);
+  else describe.skip(`${name} (skipped: ${DOCKER_UNAVAILABLE})`, body);
+}
+
+const CLI = path.resolve("harness/cli/main.ts");
+
+export function spillway(args: readonly string[], options: { timeout: number }) {
+  return execa(process.execPath, [CLI, ...args], {
+    reject: false,
+    timeout: options.timeout,
+  });
+}
+
+export interface Leftovers {
+  containers: Array<{ id: string; run: string; harness: string | undefined }>;
+  networks: Array<{ name: string; run: string }>;
+}
+
+/** Every container and network labelled with a Spillway run id, on this engine. */
+export async function runResources(): Promise<Leftovers> {
+  const docker = (await dockerClient()).container.dockerode;
+  const filters = { label: [LABEL_RUN] };
+  const containers = await docker.listContainers({ all: true, filters });
+  const networks = await docker.listNetworks({ filters });
+  return {
+    containers: containers.map((info) => ({
+      id: info.Id,
+      run: info.Labels[LABEL_RUN] ?? "",
+      harness: info.Labels["spillway.harness"],
+    })),
+    networks: networks.map((info) => ({ name: info.Name, run: info.Labels?.[LABEL_RUN] ?? "" })),
+  };
+}
