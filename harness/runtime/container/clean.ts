@@ -71,10 +71,8 @@ export async function cleanLeftovers(options: CleanOptions = {}): Promise<CleanR
     ["containers", leftovers(containers)],
     ["networks", leftovers(networks)],
   ] as const) {
-    for (const item of items) {
-      if (options.dryRun !== true) await removeQuietly(item);
-      report[kind].push(item.name);
-    }
+    if (options.dryRun !== true) await Promise.all(items.map((item) => removeQuietly(item)));
+    report[kind].push(...items.map((item) => item.name));
   }
   const images = await docker.listImages({
     filters: {

@@ -25,6 +25,18 @@ export interface ToxiproxyPlacement {
   pipelineImage: string;
 }
 
+/**
+ * @testcontainers/toxiproxy's container, publishing only its control port: the proxies listen on
+ * ports chosen at run time and are called from inside the network, so the 32 ports it would
+ * publish (each a docker-proxy process on the host) would serve nothing.
+ */
+class ControlPortToxiproxy extends ToxiProxyContainer {
+  constructor(image: string) {
+    super(image);
+    this.exposedPorts = [CONTROL_PORT];
+  }
+}
+
 interface Started {
   container: StartedToxiProxyContainer;
   links: ToxiproxyLinks;
@@ -62,7 +74,7 @@ export class ToxiproxyContainerLinks implements LinkProvider, LinkControl {
       throw new Error(
         "the Toxiproxy container needs the run's private network: start the topology with the container runtime and --network private",
       );
-    const container = new ToxiProxyContainer(this.image ?? placement.pipelineImage)
+    const container = new ControlPortToxiproxy(this.image ?? placement.pipelineImage)
       .withNetwork(placement.network)
       .withNetworkAliases(TOXIPROXY_ALIAS)
       .withLabels({ ...placement.labels, [LABEL_SERVICE]: TOXIPROXY_ALIAS });
