@@ -2,8 +2,7 @@
 // harness killed with SIGKILL cannot clean up after itself).
 
 import { Command } from "commander";
-import { cleanLeftovers, type CleanReport } from "../runtime/container/clean.ts";
-import { dockerUnavailable } from "../runtime/container/docker.ts";
+import type { CleanReport } from "../runtime/container/clean.ts";
 
 function formatReport(report: CleanReport, dryRun: boolean): string {
   const verb = dryRun ? "would remove" : "removed";
@@ -29,6 +28,9 @@ export function cleanCommand(): Command {
     .option("--images", "also the cached pipeline images (spillway images build makes them again)")
     .option("--dry-run", "list what would be removed; remove nothing")
     .action(async (flags: { run?: string; all?: boolean; images?: boolean; dryRun?: boolean }) => {
+      // Loaded here, not at start-up: testcontainers takes most of a second to load.
+      const { dockerUnavailable } = await import("../runtime/container/docker.ts");
+      const { cleanLeftovers } = await import("../runtime/container/clean.ts");
       const unavailable = await dockerUnavailable();
       if (unavailable !== undefined) {
         process.stdout.write(`nothing to clean: ${unavailable}\n`);

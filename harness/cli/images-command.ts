@@ -2,9 +2,7 @@
 // content (an unchanged project is not rebuilt).
 
 import { Command } from "commander";
-import { dockerUnavailable } from "../runtime/container/docker.ts";
-import { buildPipelineImage } from "../runtime/container/image.ts";
-import { UsageError } from "./exit.ts";
+import { EXIT } from "./exit.ts";
 
 export function imagesCommand(): Command {
   const images = new Command("images").description(
@@ -17,9 +15,18 @@ export function imagesCommand(): Command {
     )
     .option("--force", "build even when an image of the same content exists")
     .option("--json", "print the result as JSON")
+    .showHelpAfterError()
+    .exitOverride()
     .action(async (flags: { force?: boolean; json?: boolean }) => {
+      // Loaded here, not at start-up: testcontainers takes most of a second to load.
+      const { dockerUnavailable } = await import("../runtime/container/docker.ts");
+      const { buildPipelineImage } = await import("../runtime/container/image.ts");
       const unavailable = await dockerUnavailable();
-      if (unavailable !== undefined) throw new UsageError(`images build: ${unavailable}`);
+      if (unavailable !== undefined) {
+        process.stderr.write(`spillway: images build: ${unavailable}\n`);
+        process.exitCode = EXIT.harnessFailed;
+        return;
+      }
       const started = Date.now();
       const image = await buildPipelineImage({
         force: flags.force === true,

@@ -162,13 +162,18 @@ export function runCommand(): Command {
         } catch (error) {
           throw new UsageError((error as Error).message);
         }
-        process.exitCode = await runMatrix(experiment, subsets, flags.seed, createRuntime(flags));
+        process.exitCode = await runMatrix(
+          experiment,
+          subsets,
+          flags.seed,
+          await createRuntime(flags),
+        );
         return;
       }
       const profiles = (flags.compare as unknown as string[] | undefined) ?? [
         flags.profile ?? experiment.profile,
       ];
-      const runtime = createRuntime(flags);
+      const runtime = await createRuntime(flags);
       const journals: Journal[] = [];
       let interrupted = false;
       let reported: () => void = () => {};

@@ -2,11 +2,8 @@
 // mapped to a Runtime. One place, so that a command gains a runtime without changing.
 
 import { Option, type Command } from "commander";
-import {
-  containerRuntime,
-  type ContainerRuntimeOptions,
-} from "../runtime/container/container-runtime.ts";
-import { NETWORK_MODES, type NetworkMode } from "../runtime/container/networking.ts";
+import type { ContainerRuntimeOptions } from "../runtime/container/container-runtime.ts";
+import { NETWORK_MODES, type NetworkMode } from "../runtime/container/network-mode.ts";
 import { processRuntime } from "../runtime/process/process-runtime.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { UsageError } from "./exit.ts";
@@ -47,8 +44,11 @@ export function addRuntimeOptions(command: Command): Command {
     );
 }
 
-/** The Runtime the flags ask for; image builds are reported on stderr. */
-export function createRuntime(flags: RuntimeFlags): Runtime {
+/**
+ * The Runtime the flags ask for; image builds are reported on stderr. The container runtime is
+ * loaded only when asked for: testcontainers takes most of a second to load.
+ */
+export async function createRuntime(flags: RuntimeFlags): Promise<Runtime> {
   if (flags.runtime !== "container") {
     const misplaced =
       flags.image !== undefined
@@ -76,5 +76,6 @@ export function createRuntime(flags: RuntimeFlags): Runtime {
   };
   if (flags.image !== undefined) options.image = flags.image;
   if (flags.toxiproxyImage !== undefined) options.toxiproxyImage = flags.toxiproxyImage;
+  const { containerRuntime } = await import("../runtime/container/container-runtime.ts");
   return containerRuntime(options);
 }

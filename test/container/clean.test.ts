@@ -33,13 +33,24 @@ describeContainers("nothing left behind by the container runtime", () => {
         (await runResources()).containers.filter((container) =>
           container.harness?.includes(`:${pid}:`),
         );
-      // Six services and the proxy container: the run is under way.
-      expect(await eventually(async () => (await ours()).length >= 7, 60_000)).toBe(true);
+      // The proxy container and two services: the run is under way.
+      expect(await eventually(async () => (await ours()).length >= 3, 60_000)).toBe(true);
       killedRun = (await ours())[0]!.run;
       harness.kill("SIGKILL");
       await harness;
+      // A request the harness had sent before it died may still be creating a container.
+      let count = -1;
+      await eventually(async () => {
+        const now = (await ours()).length;
+        const settled = now === count;
+        count = now;
+        if (!settled) await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return settled;
+      }, 20_000);
       const left = await runResources();
-      expect(left.containers.filter((container) => container.run === killedRun).length).toBe(7);
+      expect(
+        left.containers.filter((container) => container.run === killedRun).length,
+      ).toBeGreaterThanOrEqual(3);
       expect(left.networks.map((network) => network.run)).toContain(killedRun);
 
       const cleaned = await spillway(["clean"], { timeout: 60_000 });

@@ -20,7 +20,9 @@ import {
 } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { GenericContainer, ImageName } from "testcontainers";
+import { isAlive } from "../process/proc.ts";
 import { dockerClient } from "./docker.ts";
 import { collectImageInputs, IMAGE_APP_DIR, PROJECT_ROOT, type ImageFile } from "./image-inputs.ts";
 
@@ -117,7 +119,55 @@ export async function buildPipelineImage(
   const summary = { name: plan.name, hash: plan.hash, files: plan.files.length };
   if (options.force !== true && (await imageExists(plan.name)))
     return { ...summary, built: false, bytes: 0 };
-  options.onStep?.(`building ${plan.name} from scratch (${plan.files.length} files)`);
+  // Two harnesses building the same tag at once would leave one image dangling: one at a time,
+  // and the second finds the first one's image.
+  const release = await lockBuilds();
+  try {
+    if (options.force !== true && (await imageExists(plan.name)))
+      return { ...summary, built: false, bytes: 0 };
+    return { ...summary, built: true, bytes: await buildFromPlan(plan, options.onStep) };
+  } finally {
+    await release();
+  }
+}
+
+/** How long a build may hold the lock before another harness takes it as abandoned. */
+const BUILD_LOCK_STALE_MS = 5 * 60_000;
+const BUILD_LOCK_POLL_MS = 250;
+
+/**
+ * A lock directory in the temp dir (mkdir is atomic) naming its owner's pid; a lock whose owner
+ * is dead (a SIGKILLed build), or older than any build, is taken over.
+ */
+async function lockBuilds(): Promise<() => Promise<void>> {
+  const lock = path.join(tmpdir(), "spillway-image-build.lock");
+  const owner = path.join(lock, "pid");
+  for (;;) {
+    try {
+      await mkdir(lock);
+      await writeFile(owner, String(process.pid));
+      return () => rm(lock, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const [age, pid] = await Promise.all([
+        stat(lock).then(
+          (info) => Date.now() - info.mtimeMs,
+          () => 0,
+        ),
+        readFile(owner, "utf8").then(Number, () => undefined),
+      ]);
+      if (age > BUILD_LOCK_STALE_MS || (pid !== undefined && !isAlive(pid)))
+        await rm(lock, { recursive: true, force: true });
+      else await sleep(BUILD_LOCK_POLL_MS);
+    }
+  }
+}
+
+async function buildFromPlan(
+  plan: ImagePlan,
+  onStep: ((message: string) => void) | undefined,
+): Promise<number> {
+  onStep?.(`building ${plan.name} from scratch (${plan.files.length} files)`);
   const context = await writeContext(plan);
   try {
     await GenericContainer.fromDockerfile(context.dir)
@@ -128,5 +178,5 @@ export async function buildPipelineImage(
   } finally {
     await rm(context.dir, { recursive: true, force: true });
   }
-  return { ...summary, built: true, bytes: context.bytes };
+  return context.bytes;
 }

@@ -10,8 +10,9 @@ import { createServer } from "node:net";
 import { StartedNetwork, type ContainerRuntimeClient, type GenericContainer } from "testcontainers";
 import { testcontainersLabels } from "./labels.ts";
 
-export type NetworkMode = "host" | "private";
-export const NETWORK_MODES: readonly NetworkMode[] = ["host", "private"];
+import type { NetworkMode } from "./network-mode.ts";
+
+export type { NetworkMode } from "./network-mode.ts";
 
 /** The port every service listens on inside a private network. */
 export const SERVICE_PORT = 8080;
