@@ -389,6 +389,7 @@ export function createBuffer(options: ComponentOptions): Component {
       if (config !== null) await config.start();
       if (volatile) scheduleFlush();
     },
+    heldBytes: () => store.totalBytes,
     async stop() {
       running = false;
       flushTimer?.cancel();
