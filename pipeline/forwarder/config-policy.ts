@@ -5,8 +5,9 @@
 //             last-known-good one in force (fail-static); raise an alert.
 //   forwarder.appliesEmptyConfig: no validation; an empty config is applied, so everything is
 //             filtered as unconfigured.
-//   forwarder.failOpenStuck: a corrupt config makes the forwarder fail open (forward every
-//             tenant); and after any config error the next good config leaves that flag set.
+//   forwarder.failOpenStuck: after any config error (a corrupt config, or an empty one it
+//             applied or refused), the next good config — the revert — leaves a fail-open flag
+//             set: every tenant is forwarded, configured or not (DESIGN.md §2).
 
 import type { FlawSet } from "../core/flaws.ts";
 import {
@@ -65,7 +66,6 @@ export class ConfigPolicy {
     const stuck = this.flaws.has("forwarder.failOpenStuck");
     if (!parsed.ok) {
       this.errorSinceGood = true;
-      if (stuck) this.failOpen = true;
       return {
         at,
         version: parsed.version,
