@@ -122,9 +122,13 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return text === "" ? "(top level)" : text;
 }
 
-/** Validates against the schema; throws ExperimentError naming each path, value and expectation. */
-export function parseExperiment(input: unknown, where: string): Experiment {
-  const result = experimentSchema.safeParse(input, { reportInput: true });
+/** Parses `input` with `schema`; throws ExperimentError naming each path, value and expectation. */
+export function parseWithSchema<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  where: string,
+): z.output<Schema> {
+  const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) {
     throw new ExperimentError(
       where,
@@ -135,4 +139,9 @@ export function parseExperiment(input: unknown, where: string): Experiment {
     );
   }
   return result.data;
+}
+
+/** Validates against the schema; throws ExperimentError naming each path, value and expectation. */
+export function parseExperiment(input: unknown, where: string): Experiment {
+  return parseWithSchema(experimentSchema, input, where);
 }
