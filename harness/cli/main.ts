@@ -6,6 +6,8 @@ import { ExperimentError } from "../experiment/definition.ts";
 import { runToxiproxyCommand } from "../toxiproxy/cli.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import { listCommand, validateCommand } from "./experiment-commands.ts";
+import { exploreCommand } from "./explore-command.ts";
+import { replayCommand } from "./replay-command.ts";
 import { runCommand } from "./run-command.ts";
 import { steadyCommand } from "./steady-command.ts";
 
@@ -20,6 +22,8 @@ if (argv[0] === "toxiproxy") {
     .addCommand(listCommand())
     .addCommand(validateCommand())
     .addCommand(steadyCommand())
+    .addCommand(exploreCommand())
+    .addCommand(replayCommand())
     .addCommand(
       new Command("toxiproxy").description(
         "Run the Toxiproxy-compatible fault proxy (spillway toxiproxy --help).",

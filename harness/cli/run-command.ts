@@ -15,7 +15,8 @@ import {
 import type { Experiment } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { loadExperiment } from "../experiment/load.ts";
-import { runExperiment, type Progress } from "../experiment/runner.ts";
+import { RUNTIME_NAMES, runOn, type RuntimeName } from "../experiment/run-on.ts";
+import { type Progress } from "../experiment/runner.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
 import { formatJUnit } from "../report/junit.ts";
 import { formatMatrix, matrixSubsets } from "../report/matrix.ts";
@@ -48,14 +49,14 @@ function profileList(value: string): string[] {
   return profiles;
 }
 
-function seedNumber(value: string): number {
+export function seedNumber(value: string): number {
   const seed = Number(value);
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new InvalidArgumentError(`"${value}" is not a seed; expected a non-negative integer`);
   return seed;
 }
 
-function flawList(value: string | undefined): Flaw[] | undefined {
+export function flawList(value: string | undefined): Flaw[] | undefined {
   if (value === undefined) return undefined;
   const flaws = parseFlawList(value);
   const unknown = flaws.find((flaw) => !isFlaw(flaw));
@@ -86,10 +87,15 @@ function journalPath(base: string, profile: string, compared: boolean): string {
     : `${base}.${profile}`;
 }
 
-async function runMatrix(experiment: Experiment, subsets: Flaw[][], seed: number): Promise<number> {
+async function runMatrix(
+  experiment: Experiment,
+  subsets: Flaw[][],
+  seed: number,
+  runtime: RuntimeName,
+): Promise<number> {
   const rows: Array<{ subset: Flaw[]; journal: Journal }> = [];
   for (const [index, subset] of subsets.entries()) {
-    const journal = await runExperiment(experiment, {
+    const journal = await runOn(runtime, experiment, {
       profile: "hardened",
       flaws: subset,
       seed,
@@ -126,8 +132,11 @@ export function runCommand(): Command {
       profileList,
     )
     .addOption(
-      new Option("--runtime <runtime>", "where the pipeline runs")
-        .choices(["process"])
+      new Option(
+        "--runtime <runtime>",
+        "where the pipeline runs: real processes, or the deterministic simulator (virtual time, the experiment's simulator scale)",
+      )
+        .choices(RUNTIME_NAMES)
         .default("process"),
     )
     .option("--seed <n>", "seed of the workload's random draws", seedNumber, 1)
@@ -159,7 +168,12 @@ export function runCommand(): Command {
         } catch (error) {
           throw new UsageError((error as Error).message);
         }
-        process.exitCode = await runMatrix(experiment, subsets, flags.seed);
+        process.exitCode = await runMatrix(
+          experiment,
+          subsets,
+          flags.seed,
+          flags.runtime as RuntimeName,
+        );
         return;
       }
       const profiles = (flags.compare as unknown as string[] | undefined) ?? [
@@ -181,7 +195,7 @@ export function runCommand(): Command {
       try {
         for (const profile of profiles) {
           if (interrupted) break;
-          const journal = await runExperiment(experiment, {
+          const journal = await runOn(flags.runtime as RuntimeName, experiment, {
             profile,
             flaws,
             seed: flags.seed,

@@ -81,6 +81,23 @@ export const experimentSchema = z.strictObject({
     .array(z.enum(INVARIANT_NAMES))
     .min(1)
     .default([...INVARIANT_NAMES]),
+  /**
+   * How the experiment scales down on the simulator, which runs every event through the real
+   * component code in one thread: workload fields and topology limits/caps that replace the
+   * experiment's own there. The method (the schedule) is the same on every runtime.
+   */
+  simulator: z
+    .strictObject({
+      workload: z.record(z.string(), z.unknown()).optional(),
+      topology: z
+        .strictObject({
+          limits: limitsSchema.optional(),
+          memoryCapMb: z.record(z.string(), z.number().positive().max(65_536)).optional(),
+          maxBufferMemoryMb: z.number().positive().max(65_536).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   /** Expected invariant outcomes per profile; missing ones are expected to hold. */
   expect: z
     .partialRecord(z.enum(PROFILE_NAMES), z.partialRecord(z.enum(INVARIANT_NAMES), outcomeSchema))
