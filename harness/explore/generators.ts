@@ -130,7 +130,7 @@ export const KIND_SPECS: readonly KindSpec[] = [
     params: (a, b, c, world) => ({
       ...link(a, c, world),
       latency: 10 + (b % 1_000),
-      jitter: (c >> 2) % 200,
+      jitter: (c >> 2) * 10,
     }),
   },
   {
@@ -155,7 +155,7 @@ export const KIND_SPECS: readonly KindSpec[] = [
     kind: "network.limit_data",
     family: "network",
     lasts: true,
-    params: (a, b, c, world) => ({ ...link(a, c, world), bytes: b % 10_000 }),
+    params: (a, b, c, world) => ({ ...link(a, c, world), bytes: b }),
   },
   {
     kind: "network.slicer",
@@ -164,7 +164,7 @@ export const KIND_SPECS: readonly KindSpec[] = [
     params: (a, b, c, world) => ({
       ...link(a, c, world),
       average_size: 1 + (b % 500),
-      delay: (c >> 2) % 1_000,
+      delay: (c >> 2) * 50,
     }),
   },
   {
@@ -228,9 +228,10 @@ const rawStep = fc.record({
   pick: fc.nat({ max: 63 }),
   at: fc.integer({ min: 0, max: FAULT_WINDOW_MS }),
   lasting: fc.integer({ min: MIN_FAULT_MS, max: MAX_FAULT_MS }),
-  a: fc.nat({ max: 1_000_000 }),
-  b: fc.nat({ max: 1_000_000 }),
-  c: fc.nat({ max: 1_000_000 }),
+  // Small ranges shrink in few steps: a and c pick among targets and modes, b sizes magnitudes.
+  a: fc.nat({ max: 63 }),
+  b: fc.nat({ max: 4_095 }),
+  c: fc.nat({ max: 63 }),
 });
 
 /** Schedules of 1 to `maxSteps` faults drawn swarm-style from `kinds`. */

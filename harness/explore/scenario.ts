@@ -1,5 +1,5 @@
 // The scenario every generated schedule runs on: the reference topology with fault proxies on
-// every link, forty tenants of which half have jobs, a small steady workload and tight buffer
+// every link, forty tenants of which half have jobs, a small steady workload (300 events/s for 26 s) and tight buffer
 // bounds, so that a fault that matters shows within seconds. Small enough to run a few hundred
 // times a minute on the simulator, and the same on processes for a replay.
 
@@ -10,14 +10,14 @@ import {
 } from "../experiment/definition.ts";
 
 /** Faults start in this window after the warmup, and heal by its end. */
-export const FAULT_WINDOW_MS = 20_000;
+export const FAULT_WINDOW_MS = 16_000;
 export const MIN_FAULT_MS = 500;
-export const MAX_FAULT_MS = 8_000;
+export const MAX_FAULT_MS = 6_000;
 
 export const EXPLORE_SCENARIO: ExperimentInput = {
   name: "explore",
   description:
-    "The base of generated fault schedules: 40 tenants, half with jobs, 400 events/s, tight buffer bounds, fault proxies on every link.",
+    "The base of generated fault schedules: 40 tenants, half with jobs, 300 events/s, tight buffer bounds, fault proxies on every link.",
   topology: {
     sinks: 2,
     proxies: true,
@@ -37,7 +37,7 @@ export const EXPLORE_SCENARIO: ExperimentInput = {
     jobShare: 0.5,
     datasets: ["http_requests", "firewall_events"],
     producers: 2,
-    eventsPerSecond: 400,
+    eventsPerSecond: 300,
     batchSize: 20,
     payloadBytes: 32,
     concurrency: 8,
@@ -45,7 +45,7 @@ export const EXPLORE_SCENARIO: ExperimentInput = {
     maxRetryAfterMs: 1_000,
     requestTimeoutMs: 3_000,
   },
-  duration: "32s",
+  duration: "26s",
   warmup: "2s",
   steadyState: { deliveringWithin: "1s", timeout: "10s" },
   method: [],
