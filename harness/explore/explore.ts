@@ -26,6 +26,8 @@ import {
 import { exploreScenario, MIN_FAULT_MS } from "./scenario.ts";
 import { scheduleExperiment, type Schedule, type ScheduleStep } from "./schedule.ts";
 
+const DEFAULT_MAX_SHRINK_RUNS = 150;
+
 export interface ExploreOptions {
   profile: ProfileName;
   /** Replaces the profile's flaws (e.g. one flaw alone). */
@@ -41,6 +43,8 @@ export interface ExploreOptions {
   invariant?: InvariantName;
   /** Most faults in one schedule. */
   maxSteps?: number;
+  /** Most runs fast-check may spend shrinking (then the smallest failure so far is kept). */
+  maxShrinkRuns?: number;
   /** Called after every simulated run (drawn or shrinking). */
   onRun?: (run: { index: number; violated: InvariantName[]; failed: string | null }) => void;
 }
@@ -154,6 +158,8 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     scheduleArbitrary(kinds, world, options.maxSteps),
     async (steps) => {
       if (!found) drawn++;
+      // Past the budget every further candidate "passes", so fast-check keeps the last failure.
+      else if (runIndex - drawn >= (options.maxShrinkRuns ?? DEFAULT_MAX_SHRINK_RUNS)) return true;
       const outcome = await run(steps);
       if (bad(outcome, options.invariant)) {
         found = true;

@@ -85,7 +85,7 @@ export const KIND_SPECS: readonly KindSpec[] = [
     kind: "load.tenant-flood",
     family: "load",
     lasts: true,
-    params: (a, b, _c, world) => ({ tenant: pick(world.tenants, b), multiplier: 2 + (a % 19) }),
+    params: (a, b, _c, world) => ({ tenant: pick(world.tenants, b), multiplier: 2 + (a % 9) }),
   },
   {
     kind: "load.all-tenants-flood",

@@ -24,8 +24,8 @@ export const EXPLORE_SCENARIO: ExperimentInput = {
     limits: {
       configPollMs: 100,
       bufferTimeoutMs: 1_000,
-      maxBufferBytes: 128 * 1024,
-      maxTenantBytes: 64 * 1024,
+      maxBufferBytes: 48 * 1024,
+      maxTenantBytes: 24 * 1024,
       maxBuffers: 64,
       leaseMs: 2_000,
       pushTimeoutMs: 2_000,

@@ -232,14 +232,28 @@ export function createBuffer(options: ComponentOptions): Component {
         "retry-after-ms": String(limits.pushbackRetryMs),
       });
     const admitted: PairGroup[] = [];
+    const refusedGroups: PairGroup[] = [];
     for (const group of groups) {
       if (pairs.has(pairKey(group.tenant, group.dataset))) admitted.push(group);
-      else
+      else {
+        refusedGroups.push(group);
         unconfigured.push({
           tenant: group.tenant,
           dataset: group.dataset,
           count: group.lines.length,
         });
+      }
+    }
+    // Refused while the config in force may lack a job (see ConfigWatcher.doubt): possibly a
+    // job this buffer has not heard of, so the refusal is declared rather than silent.
+    const now = seam.clock.now();
+    const doubt = refusedGroups.length > 0 ? config.doubt(now) : null;
+    if (doubt !== null) {
+      drops.declare(
+        now,
+        `refused as unconfigured while ${doubt}`,
+        refusedGroups.flatMap((group) => group.lines.map(({ event }) => event)),
+      );
     }
     const bound = overBound(admitted);
     if (bound !== null) {
