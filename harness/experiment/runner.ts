@@ -394,16 +394,21 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         topology.service(service).setMemoryCap(megabytes);
       }
     });
-    // Runs before the runtime's own cleanup on SIGINT/SIGTERM: heal, roll back, journal.
-    unregister = registerCleanup({
-      label: `experiment ${experiment.name}`,
-      run: async () => {
-        if (status === "completed") status = "interrupted";
-        interruption.abort();
-        while (finishing === null) await clock.sleep(50);
-        await finishing;
-      },
-    });
+    // Runs before the runtime's own cleanup on SIGINT/SIGTERM: heal, roll back, journal. A
+    // simulated run holds nothing outside this process, and a simulation that aborts would
+    // never unregister it.
+    unregister =
+      runtime.kind === "sim"
+        ? null
+        : registerCleanup({
+            label: `experiment ${experiment.name}`,
+            run: async () => {
+              if (status === "completed") status = "interrupted";
+              interruption.abort();
+              while (finishing === null) await clock.sleep(50);
+              await finishing;
+            },
+          });
     observer = new Observer(topology!, experiment.topology.maxBufferMemoryMb);
     observer.start();
     workload = new Workload(

@@ -46,7 +46,12 @@ export interface ExploreOptions {
   /** Most runs fast-check may spend shrinking (then the smallest failure so far is kept). */
   maxShrinkRuns?: number;
   /** Called after every simulated run (drawn or shrinking). */
-  onRun?: (run: { index: number; violated: InvariantName[]; failed: string | null }) => void;
+  onRun?: (run: {
+    index: number;
+    steps: readonly ScheduleStep[];
+    violated: InvariantName[];
+    failed: string | null;
+  }) => void;
 }
 
 export interface ExploreResult {
@@ -75,7 +80,7 @@ export interface ExploreResult {
 interface Outcome {
   violated: InvariantName[];
   failed: string | null;
-  journal: Journal;
+  journal: Journal | null;
 }
 
 /** The scenario's services, sinks, links and tenants, for the generators to name. */
@@ -133,20 +138,35 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
 
   async function run(steps: readonly ScheduleStep[]): Promise<Outcome> {
     const experiment = scheduleExperiment(scenario, scheduleOf(steps, options));
-    const { journal } = await runOnSimulator(experiment, {
-      profile: options.profile,
-      ...(options.flaws === undefined ? {} : { flaws: options.flaws }),
-      seed: options.seed,
+    let outcome: Outcome;
+    try {
+      const { journal } = await runOnSimulator(experiment, {
+        profile: options.profile,
+        ...(options.flaws === undefined ? {} : { flaws: options.flaws }),
+        seed: options.seed,
+      });
+      outcome = {
+        violated: violations(journal),
+        failed:
+          journal.status === "completed"
+            ? null
+            : `the run ${journal.status}: ${journal.error?.split("\n")[0] ?? "no error recorded"}`,
+        journal,
+      };
+    } catch (error) {
+      // The simulation itself stopped the run (a livelock, a stall): a bug worth a schedule.
+      outcome = {
+        violated: [],
+        failed: `the simulation stopped: ${(error as Error).message}`,
+        journal: null,
+      };
+    }
+    options.onRun?.({
+      index: runIndex++,
+      steps,
+      violated: outcome.violated,
+      failed: outcome.failed,
     });
-    const outcome: Outcome = {
-      violated: violations(journal),
-      failed:
-        journal.status === "completed"
-          ? null
-          : `the run ${journal.status}: ${journal.error?.split("\n")[0] ?? "no error recorded"}`,
-      journal,
-    };
-    options.onRun?.({ index: runIndex++, violated: outcome.violated, failed: outcome.failed });
     return outcome;
   }
 
@@ -213,7 +233,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     return true;
   });
   const result: InvariantResult | undefined =
-    target === undefined ? undefined : outcome.journal.verdict?.invariants[target];
+    target === undefined ? undefined : outcome.journal?.verdict?.invariants[target];
   return {
     ...base,
     found: true,

@@ -197,23 +197,44 @@ export function makeStep(
 
 const roundTo = (value: number, step: number): number => Math.round(value / step) * step;
 
+/** Faults that call the target service's own API, when injected and when healed. */
+const CONTROL_KINDS = new Set(["sink.error", "sink.slow", "sink.throttle"]);
+
 /**
- * Orders steps by time and drops the ones that could not be injected as drawn: a kill or pause
- * of a service already down or paused by an earlier step, and a second job for the same pair.
+ * Orders steps by time and drops the ones that could not be carried out as drawn: a kill or
+ * pause of a service that is already down, or while a fault set through its own API is in
+ * force (its heal would find it down); a fault set through a service's API (a sink's mode, a
+ * config change) while that service is down; a second job for the same pair.
  */
 export function normalizeSteps(steps: readonly ScheduleStep[]): ScheduleStep[] {
   const ordered = steps
     .map((step, index) => ({ step, index }))
     .sort((x, y) => x.step.at - y.step.at || x.index - y.index)
     .map(({ step }) => step);
-  const busyUntil = new Map<string, number>();
+  const windows = new Map<string, Array<{ from: number; to: number; down: boolean }>>();
+  const overlaps = (service: string, from: number, to: number, down: boolean): boolean =>
+    (windows.get(service) ?? []).some(
+      (window) => (down || window.down) && window.from <= to && from <= window.to,
+    );
+  const occupy = (service: string, from: number, to: number, down: boolean): void => {
+    windows.set(service, [...(windows.get(service) ?? []), { from, to, down }]);
+  };
   const jobs = new Set<string>();
   return ordered.filter((step) => {
     const fault = step.fault as Params & { kind: string };
+    const to = step.at + (step.for ?? Number.POSITIVE_INFINITY);
     if (fault.kind === "process.kill" || fault.kind === "process.pause") {
       const service = String(fault.service);
-      if ((busyUntil.get(service) ?? -1) > step.at) return false;
-      busyUntil.set(service, step.at + (step.for ?? Number.POSITIVE_INFINITY));
+      if (overlaps(service, step.at, to, true)) return false;
+      occupy(service, step.at, to, true);
+    }
+    if (CONTROL_KINDS.has(fault.kind)) {
+      const sink = String(fault.sink);
+      if (overlaps(sink, step.at, to, false)) return false;
+      occupy(sink, step.at, to, false);
+    }
+    if (fault.kind.startsWith("config.") && overlaps("config", step.at, step.at, false)) {
+      return false;
     }
     if (fault.kind === "config.add-job") {
       const key = `${String(fault.tenant)}/${String(fault.dataset)}`;

@@ -55,7 +55,7 @@ type Effect =
   { kind: "pass"; delayMs: number } | { kind: "stall" } | { kind: "reset"; afterMs: number };
 
 /** Requests at one virtual instant above this are a livelock in the code under test. */
-const MAX_REQUESTS_PER_INSTANT = 200_000;
+const MAX_REQUESTS_PER_INSTANT = 20_000;
 
 export class SimNet {
   private readonly scheduler: Scheduler;
