@@ -116,9 +116,9 @@ export function defineExperiment(experiment: ExperimentInput): ExperimentInput {
 
 export class ExperimentError extends Error {
   readonly problems: string[];
-  constructor(where: string, problems: string[]) {
+  constructor(where: string, problems: string[], what = "experiment") {
     super(
-      `${where} is not a valid experiment:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
+      `${where} is not a valid ${what}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
     );
     this.name = "ExperimentError";
     this.problems = problems;
@@ -144,6 +144,7 @@ export function parseWithSchema<Schema extends z.ZodType>(
   schema: Schema,
   input: unknown,
   where: string,
+  what = "experiment",
 ): z.output<Schema> {
   const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) {
@@ -153,6 +154,7 @@ export function parseWithSchema<Schema extends z.ZodType>(
         const value = "input" in issue ? describeValue(issue.input) : "invalid";
         return `${formatPath(issue.path)}: ${value}: ${issue.message}`;
       }),
+      what,
     );
   }
   return result.data;

@@ -13,7 +13,7 @@ import {
 } from "../experiment/definition.ts";
 import { durationSchema } from "../experiment/duration.ts";
 import { loadExperiment } from "../experiment/load.ts";
-import { parseFaultStep } from "../faults/registry.ts";
+import { FaultStepError, parseFaultStep } from "../faults/registry.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { exploreScenario } from "./scenario.ts";
 
@@ -50,16 +50,30 @@ export type ScheduleStep = Schedule["steps"][number];
 
 /** Validates a schedule and each step's fault; errors name the path, the value and the rule. */
 export function parseSchedule(input: unknown, where: string): Schedule {
-  const schedule = parseWithSchema(scheduleSchema, input, where);
+  const marker =
+    typeof input === "object" && input !== null
+      ? (input as Record<string, unknown>).spillway
+      : undefined;
+  if (marker !== "schedule") {
+    throw new ExperimentError(
+      where,
+      [
+        `spillway: ${JSON.stringify(marker) ?? "missing"}: expected "schedule": this is not a schedule file (an experiment runs with \`spillway run ${where} --runtime sim\`)`,
+      ],
+      "schedule",
+    );
+  }
+  const schedule = parseWithSchema(scheduleSchema, input, where, "schedule");
   const problems: string[] = [];
   schedule.steps.forEach((step, index) => {
     try {
-      parseFaultStep(step.fault);
+      parseFaultStep(step.fault, `steps[${index}].fault`);
     } catch (error) {
-      problems.push(`steps[${index}].fault: ${(error as Error).message}`);
+      if (error instanceof FaultStepError) problems.push(...error.problems);
+      else throw error;
     }
   });
-  if (problems.length > 0) throw new ExperimentError(where, problems);
+  if (problems.length > 0) throw new ExperimentError(where, problems, "schedule");
   return schedule;
 }
 
