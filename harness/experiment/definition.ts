@@ -42,8 +42,10 @@ export const experimentSchema = z.strictObject({
       memoryCapMb: z.record(z.string(), z.number().positive().max(65_536)).optional(),
       /** The memory bound of the bounded-buffer invariant, in MB of the buffer's RSS. */
       maxBufferMemoryMb: z.number().positive().max(65_536).default(512),
+      /** The sinks answer every push after this long: a remote destination's round trip. */
+      sinkLatencyMs: z.number().int().min(0).max(60_000).default(0),
     })
-    .default({ sinks: 2, proxies: false, maxBufferMemoryMb: 512 }),
+    .default({ sinks: 2, proxies: false, maxBufferMemoryMb: 512, sinkLatencyMs: 0 }),
   workload: workloadOptionsSchema.default(workloadOptionsSchema.parse({})),
   /** How long the workload runs, from the start (faults happen inside this window). */
   duration: durationSchema,

@@ -21,6 +21,8 @@ export const EXPLORE_SCENARIO: ExperimentInput = {
   topology: {
     sinks: 2,
     proxies: true,
+    // The destinations are remote: a push takes a round trip, so the buffer always holds some.
+    sinkLatencyMs: 25,
     limits: {
       configPollMs: 100,
       bufferTimeoutMs: 1_000,

@@ -230,7 +230,7 @@ describe("spillway explore and replay", () => {
     );
     expect(badStep.exitCode).toBe(2);
     expect(badStep.stderr).toMatch(
-      /is not a valid schedule:\n  - steps\[0\]\.fault\.kind: "process\.explode": unknown fault kind/,
+      /is not a valid schedule:\n {2}- steps\[0\]\.fault\.kind: "process\.explode": unknown fault kind/,
     );
   });
 });
