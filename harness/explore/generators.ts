@@ -276,7 +276,7 @@ export function scheduleArbitrary(
           makeStep(
             kinds[pick(swarm, step.pick)]!,
             world,
-            roundTo(step.at, 100),
+            roundTo(step.at, 10),
             roundTo(step.lasting, 100),
             [step.a, step.b, step.c],
           ),

@@ -22,7 +22,7 @@ export const EXPLORE_SCENARIO: ExperimentInput = {
     sinks: 2,
     proxies: true,
     // The destinations are remote: a push takes a round trip, so the buffer always holds some.
-    sinkLatencyMs: 25,
+    sinkLatencyMs: 120,
     limits: {
       configPollMs: 100,
       bufferTimeoutMs: 1_000,
