@@ -40,6 +40,17 @@ export default defineExperiment({
     maxAttempts: 30,
     maxRetryAfterMs: 1_000,
   },
+  // On the simulator: the same proportions at 1/24 of the rate with 64-byte payloads (26,000
+  // events): job tenants ~2.4% of traffic, a byte bound of ~2.7 s of the whole flood, and a
+  // memory cap the model (40 MB + 4 × bytes held) passes at ~1.7× that bound.
+  simulator: {
+    workload: { eventsPerSecond: 500, payloadBytes: 64, batchSize: 20, concurrency: 8 },
+    topology: {
+      limits: { maxBufferBytes: 192 * 1024, maxTenantBytes: 96 * 1024 },
+      memoryCapMb: { buffer: 41.25 },
+      maxBufferMemoryMb: 41.25,
+    },
+  },
   duration: "50s",
   warmup: "3s",
   method: [

@@ -7,6 +7,8 @@ import { runToxiproxyCommand } from "../toxiproxy/cli.ts";
 import { cleanCommand } from "./clean-command.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import { listCommand, validateCommand } from "./experiment-commands.ts";
+import { exploreCommand } from "./explore-command.ts";
+import { replayCommand } from "./replay-command.ts";
 import { imagesCommand } from "./images-command.ts";
 import { runCommand } from "./run-command.ts";
 import { steadyCommand } from "./steady-command.ts";
@@ -22,6 +24,8 @@ if (argv[0] === "toxiproxy") {
     .addCommand(listCommand())
     .addCommand(validateCommand())
     .addCommand(steadyCommand())
+    .addCommand(exploreCommand())
+    .addCommand(replayCommand())
     .addCommand(imagesCommand())
     .addCommand(cleanCommand())
     .addCommand(

@@ -15,14 +15,15 @@ import {
 import type { Experiment } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { loadExperiment } from "../experiment/load.ts";
-import { runExperiment, type Progress } from "../experiment/runner.ts";
+import { runOn, type RuntimeName } from "../experiment/run-on.ts";
+import { type Progress } from "../experiment/runner.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
-import type { Runtime } from "../runtime/runtime.ts";
 import { formatJUnit } from "../report/junit.ts";
 import { formatMatrix, matrixSubsets } from "../report/matrix.ts";
 import { formatSummary } from "../report/summary.ts";
+import type { Runtime } from "../runtime/runtime.ts";
 import { EXIT, UsageError } from "./exit.ts";
-import { addRuntimeOptions, createRuntime, type RuntimeFlags } from "./runtimes.ts";
+import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
 
 interface RunFlags extends RuntimeFlags {
   profile?: string;
@@ -49,14 +50,14 @@ function profileList(value: string): string[] {
   return profiles;
 }
 
-function seedNumber(value: string): number {
+export function seedNumber(value: string): number {
   const seed = Number(value);
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new InvalidArgumentError(`"${value}" is not a seed; expected a non-negative integer`);
   return seed;
 }
 
-function flawList(value: string | undefined): Flaw[] | undefined {
+export function flawList(value: string | undefined): Flaw[] | undefined {
   if (value === undefined) return undefined;
   const flaws = parseFlawList(value);
   const unknown = flaws.find((flaw) => !isFlaw(flaw));
@@ -91,15 +92,14 @@ async function runMatrix(
   experiment: Experiment,
   subsets: Flaw[][],
   seed: number,
-  runtime: Runtime,
+  runtime: RuntimeName | Runtime,
 ): Promise<number> {
   const rows: Array<{ subset: Flaw[]; journal: Journal }> = [];
   for (const [index, subset] of subsets.entries()) {
-    const journal = await runExperiment(experiment, {
+    const journal = await runOn(runtime, experiment, {
       profile: "hardened",
       flaws: subset,
       seed,
-      runtime,
       onProgress: progressPrinter(`${experiment.name} ${index + 1}/${subsets.length}`),
     });
     if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
@@ -166,14 +166,14 @@ export function runCommand(): Command {
           experiment,
           subsets,
           flags.seed,
-          await createRuntime(flags),
+          await resolveRuntime(flags),
         );
         return;
       }
       const profiles = (flags.compare as unknown as string[] | undefined) ?? [
         flags.profile ?? experiment.profile,
       ];
-      const runtime = await createRuntime(flags);
+      const runtime = await resolveRuntime(flags);
       const journals: Journal[] = [];
       let interrupted = false;
       let reported: () => void = () => {};
@@ -190,12 +190,11 @@ export function runCommand(): Command {
       try {
         for (const profile of profiles) {
           if (interrupted) break;
-          const journal = await runExperiment(experiment, {
+          const journal = await runOn(runtime, experiment, {
             profile,
             flaws,
             seed: flags.seed,
             toxiproxyUrl: flags.toxiproxyUrl,
-            runtime,
             onProgress: progressPrinter(`${experiment.name} ${profile}`),
           });
           if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");

@@ -2,13 +2,14 @@
 // mapped to a Runtime. One place, so that a command gains a runtime without changing.
 
 import { Option, type Command } from "commander";
+import { RUNTIME_NAMES, type RuntimeName } from "../experiment/run-on.ts";
 import type { ContainerRuntimeOptions } from "../runtime/container/container-runtime.ts";
 import { NETWORK_MODES, type NetworkMode } from "../runtime/container/network-mode.ts";
-import { processRuntime } from "../runtime/process/process-runtime.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { UsageError } from "./exit.ts";
 
-export const RUNTIME_NAMES = ["process", "container"] as const;
+/** The simulator and processes are run by name (run-on.ts); containers need their options. */
+export const RUNTIME_CHOICES = [...RUNTIME_NAMES, "container"] as const;
 
 export interface RuntimeFlags {
   runtime: string;
@@ -22,8 +23,11 @@ export interface RuntimeFlags {
 export function addRuntimeOptions(command: Command): Command {
   return command
     .addOption(
-      new Option("--runtime <runtime>", "where the pipeline runs: processes or containers")
-        .choices(RUNTIME_NAMES)
+      new Option(
+        "--runtime <runtime>",
+        "where the pipeline runs: real processes, the deterministic simulator (virtual time, the experiment's simulator scale), or containers",
+      )
+        .choices(RUNTIME_CHOICES)
         .default("process"),
     )
     .option(
@@ -45,10 +49,10 @@ export function addRuntimeOptions(command: Command): Command {
 }
 
 /**
- * The Runtime the flags ask for; image builds are reported on stderr. The container runtime is
- * loaded only when asked for: testcontainers takes most of a second to load.
+ * The runtime the flags ask for: a name run-on.ts knows, or the container runtime (image builds
+ * reported on stderr), loaded only when asked for: testcontainers takes most of a second to load.
  */
-export async function createRuntime(flags: RuntimeFlags): Promise<Runtime> {
+export async function resolveRuntime(flags: RuntimeFlags): Promise<RuntimeName | Runtime> {
   if (flags.runtime !== "container") {
     const misplaced =
       flags.image !== undefined
@@ -60,7 +64,7 @@ export async function createRuntime(flags: RuntimeFlags): Promise<Runtime> {
       throw new UsageError(
         `${misplaced} applies to --runtime container, not --runtime ${flags.runtime}`,
       );
-    return processRuntime();
+    return flags.runtime as RuntimeName;
   }
   if (flags.toxiproxyUrl !== undefined && flags.network === "private")
     throw new UsageError(

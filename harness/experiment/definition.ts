@@ -42,8 +42,10 @@ export const experimentSchema = z.strictObject({
       memoryCapMb: z.record(z.string(), z.number().positive().max(65_536)).optional(),
       /** The memory bound of the bounded-buffer invariant, in MB of the buffer's RSS. */
       maxBufferMemoryMb: z.number().positive().max(65_536).default(512),
+      /** The sinks answer every push after this long: a remote destination's round trip. */
+      sinkLatencyMs: z.number().int().min(0).max(60_000).default(0),
     })
-    .default({ sinks: 2, proxies: false, maxBufferMemoryMb: 512 }),
+    .default({ sinks: 2, proxies: false, maxBufferMemoryMb: 512, sinkLatencyMs: 0 }),
   workload: workloadOptionsSchema.default(workloadOptionsSchema.parse({})),
   /** How long the workload runs, from the start (faults happen inside this window). */
   duration: durationSchema,
@@ -81,6 +83,23 @@ export const experimentSchema = z.strictObject({
     .array(z.enum(INVARIANT_NAMES))
     .min(1)
     .default([...INVARIANT_NAMES]),
+  /**
+   * How the experiment scales down on the simulator, which runs every event through the real
+   * component code in one thread: workload fields and topology limits/caps that replace the
+   * experiment's own there. The method (the schedule) is the same on every runtime.
+   */
+  simulator: z
+    .strictObject({
+      workload: z.record(z.string(), z.unknown()).optional(),
+      topology: z
+        .strictObject({
+          limits: limitsSchema.optional(),
+          memoryCapMb: z.record(z.string(), z.number().positive().max(65_536)).optional(),
+          maxBufferMemoryMb: z.number().positive().max(65_536).optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   /** Expected invariant outcomes per profile; missing ones are expected to hold. */
   expect: z
     .partialRecord(z.enum(PROFILE_NAMES), z.partialRecord(z.enum(INVARIANT_NAMES), outcomeSchema))
@@ -99,9 +118,9 @@ export function defineExperiment(experiment: ExperimentInput): ExperimentInput {
 
 export class ExperimentError extends Error {
   readonly problems: string[];
-  constructor(where: string, problems: string[]) {
+  constructor(where: string, problems: string[], what = "experiment") {
     super(
-      `${where} is not a valid experiment:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
+      `${where} is not a valid ${what}:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`,
     );
     this.name = "ExperimentError";
     this.problems = problems;
@@ -122,9 +141,14 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return text === "" ? "(top level)" : text;
 }
 
-/** Validates against the schema; throws ExperimentError naming each path, value and expectation. */
-export function parseExperiment(input: unknown, where: string): Experiment {
-  const result = experimentSchema.safeParse(input, { reportInput: true });
+/** Parses `input` with `schema`; throws ExperimentError naming each path, value and expectation. */
+export function parseWithSchema<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  where: string,
+  what = "experiment",
+): z.output<Schema> {
+  const result = schema.safeParse(input, { reportInput: true });
   if (!result.success) {
     throw new ExperimentError(
       where,
@@ -132,7 +156,13 @@ export function parseExperiment(input: unknown, where: string): Experiment {
         const value = "input" in issue ? describeValue(issue.input) : "invalid";
         return `${formatPath(issue.path)}: ${value}: ${issue.message}`;
       }),
+      what,
     );
   }
   return result.data;
+}
+
+/** Validates against the schema; throws ExperimentError naming each path, value and expectation. */
+export function parseExperiment(input: unknown, where: string): Experiment {
+  return parseWithSchema(experimentSchema, input, where);
 }

@@ -13,6 +13,8 @@ export interface ReferenceTopologyOptions {
   datasets: string[];
   limits?: Partial<Limits>;
   bufferMemoryCapMb?: number;
+  /** Every push to a sink is answered after this long (a remote destination's round trip). */
+  sinkLatencyMs?: number;
 }
 
 export function sinkName(index: number): string {
@@ -37,7 +39,14 @@ export function referenceTopology(options: ReferenceTopologyOptions): TopologySp
         settings: { jobs, datasets: options.datasets },
         limits,
       },
-      ...sinks.map((name) => ({ name, component: "sink" as const, limits })),
+      ...sinks.map((name) => ({
+        name,
+        component: "sink" as const,
+        limits,
+        ...(options.sinkLatencyMs === undefined || options.sinkLatencyMs === 0
+          ? {}
+          : { settings: { latencyMs: options.sinkLatencyMs } }),
+      })),
       {
         name: "buffer",
         component: "buffer",

@@ -258,12 +258,16 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
    * expected among it as lost).
    */
   async function drain(): Promise<boolean> {
-    const deadline = clock.now() + experiment.drain.timeout;
+    const drainStart = clock.now();
+    const deadline = drainStart + experiment.drain.timeout;
     const quietMs = 3_000;
     while (clock.now() < deadline) {
       const samples = observer!.bufferSamples;
       const latest = samples[samples.length - 1];
-      if (latest !== undefined && latest.at > clock.now() - 1_000) {
+      // Only a reading taken after the workload stopped can say the buffer drained: an older
+      // one may predate the last appends (found by explore on the simulator, where a reading
+      // and the workload's last batch can fall on the same millisecond).
+      if (latest !== undefined && latest.at > drainStart) {
         if (latest.bytes === 0) return true;
         const window = samples.filter((sample) => sample.at >= latest.at - quietMs);
         const steady =
@@ -387,6 +391,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
           jobs,
           datasets: experiment.workload.datasets,
           limits: experiment.topology.limits as never,
+          sinkLatencyMs: experiment.topology.sinkLatencyMs,
         }),
         { links: linkProvider },
       );
@@ -394,16 +399,21 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
         topology.service(service).setMemoryCap(megabytes);
       }
     });
-    // Runs before the runtime's own cleanup on SIGINT/SIGTERM: heal, roll back, journal.
-    unregister = registerCleanup({
-      label: `experiment ${experiment.name}`,
-      run: async () => {
-        if (status === "completed") status = "interrupted";
-        interruption.abort();
-        while (finishing === null) await clock.sleep(50);
-        await finishing;
-      },
-    });
+    // Runs before the runtime's own cleanup on SIGINT/SIGTERM: heal, roll back, journal. A
+    // simulated run holds nothing outside this process, and a simulation that aborts would
+    // never unregister it.
+    unregister =
+      runtime.kind === "sim"
+        ? null
+        : registerCleanup({
+            label: `experiment ${experiment.name}`,
+            run: async () => {
+              if (status === "completed") status = "interrupted";
+              interruption.abort();
+              while (finishing === null) await clock.sleep(50);
+              await finishing;
+            },
+          });
     observer = new Observer(topology!, experiment.topology.maxBufferMemoryMb);
     observer.start();
     workload = new Workload(

@@ -8,6 +8,7 @@
 // regenerates the config from the jobs. A revert has nothing to heal.
 
 import { z } from "zod";
+import { HttpStatusError } from "../http/json-client.ts";
 import { defineFault, healedBy, nothingToHeal } from "./define.ts";
 import type { FaultContext } from "./fault.ts";
 import { choice, eventName, faultParams } from "./params.ts";
@@ -24,13 +25,23 @@ function configService(context: FaultContext) {
 }
 
 async function revert(context: FaultContext): Promise<void> {
-  const answer = (await callService(
-    context.topology,
-    configService(context),
-    "POST",
-    "/config/revert",
-    {},
-  )) as Published & { revertedFrom?: number };
+  let answer: Published & { revertedFrom?: number };
+  try {
+    answer = (await callService(
+      context.topology,
+      configService(context),
+      "POST",
+      "/config/revert",
+      {},
+    )) as Published & { revertedFrom?: number };
+  } catch (error) {
+    // An operator's revert with no earlier good config changes nothing; that is not a failure.
+    if (error instanceof HttpStatusError && error.status === 409) {
+      context.note("config revert: no earlier non-empty config to revert to, nothing changed");
+      return;
+    }
+    throw error;
+  }
   context.note(`config reverted: v${answer.revertedFrom} → v${answer.version}`);
 }
 

@@ -6,7 +6,7 @@
 
 import type { z } from "zod";
 import { defineFault, healedBy } from "./define.ts";
-import type { FaultContext } from "./fault.ts";
+import type { FaultContext, LinkControl } from "./fault.ts";
 import { choice, decimal, faultParams, integer, linkName, MAX_FAULT_MS } from "./params.ts";
 import { requireLinks } from "./targets.ts";
 
@@ -30,12 +30,14 @@ interface ToxicParams {
   toxicity: number;
 }
 
-let toxicsAdded = 0;
+/** Toxics added through each set of links: counted per run, so that a replay names them alike. */
+const toxicsAdded = new WeakMap<LinkControl, number>();
 
 /** A toxic name unique on its proxy, saying what it is: `spillway_latency_downstream_3`. */
-function toxicName(type: string, stream: Stream): string {
-  toxicsAdded += 1;
-  return `spillway_${type}_${stream}_${toxicsAdded}`;
+function toxicName(links: LinkControl, type: string, stream: Stream): string {
+  const count = (toxicsAdded.get(links) ?? 0) + 1;
+  toxicsAdded.set(links, count);
+  return `spillway_${type}_${stream}_${count}`;
 }
 
 /** Adds one toxic per stream; if one fails, those already added are removed again. */
@@ -54,7 +56,7 @@ async function injectToxic(
   };
   try {
     for (const direction of streams) {
-      const name = toxicName(type, direction);
+      const name = toxicName(links, type, direction);
       await links.addToxic(link, {
         name,
         type,

@@ -112,8 +112,13 @@ export class StreamRecord {
     return seqFrom;
   }
 
-  /** Records the outcome of seqs that were produced and have no outcome yet. */
-  settle(outcome: BatchOutcome, seqFrom: number, seqTo: number): void {
+  /**
+   * Records the outcome of seqs that were produced and have no outcome yet. With `at`, the
+   * production runs holding them are stretched to end no earlier than `at`: a batch retried
+   * until then was in the pipeline's hands until then, and whether a job covered its events is
+   * decided over that whole span (a job added meanwhile makes them indeterminate).
+   */
+  settle(outcome: BatchOutcome, seqFrom: number, seqTo: number, at?: number): void {
     const settled =
       this.acked.countWithin(seqFrom, seqTo) +
       this.rejected.countWithin(seqFrom, seqTo) +
@@ -124,6 +129,21 @@ export class StreamRecord {
       );
     }
     this[outcome].addRange(seqFrom, seqTo);
+    if (at !== undefined) this.stretchRuns(seqFrom, seqTo, at);
+  }
+
+  private stretchRuns(seqFrom: number, seqTo: number, at: number): void {
+    let low = 0;
+    let high = this.runs.length / RUN_FIELDS - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if ((this.runs[middle * RUN_FIELDS] as number) <= seqFrom) low = middle;
+      else high = middle - 1;
+    }
+    for (let i = low * RUN_FIELDS; i < this.runs.length; i += RUN_FIELDS) {
+      if ((this.runs[i] as number) > seqTo) break;
+      if ((this.runs[i + 2] as number) < at) this.runs[i + 2] = at;
+    }
   }
 
   forEachRun(visit: (run: ProductionRun) => void): void {

@@ -312,8 +312,9 @@ export class Workload {
     entry.settled = true;
     this.inFlight.delete(entry);
     const { batch } = entry;
+    const now = this.clock.now();
     for (const slice of batch.slices)
-      slice.stream.settle(result.outcome, slice.seqFrom, slice.seqTo);
+      slice.stream.settle(result.outcome, slice.seqFrom, slice.seqTo, now);
     this.batchCounts.inFlight--;
     this.batchCounts[result.outcome]++;
     if (result.outcome === "acked") this.ackedTotal += batch.eventCount;

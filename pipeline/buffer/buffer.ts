@@ -170,23 +170,51 @@ export function createBuffer(options: ComponentOptions): Component {
     });
   }
 
+  /**
+   * Admitted appends still waiting for the WAL: counted against the bounds until they are in
+   * the store, so that concurrent appends cannot all pass the check and overshoot together.
+   */
+  const reserved = {
+    bytes: 0,
+    tenants: new Map<string, number>(),
+    buffers: new Map<string, number>(),
+  };
+
+  function reserve(groups: PairGroup[], sign: 1 | -1): void {
+    for (const group of groups) {
+      const key = pairKey(group.tenant, group.dataset);
+      reserved.bytes += sign * group.bytes;
+      const tenantBytes = (reserved.tenants.get(group.tenant) ?? 0) + sign * group.bytes;
+      if (tenantBytes === 0) reserved.tenants.delete(group.tenant);
+      else reserved.tenants.set(group.tenant, tenantBytes);
+      const appends = (reserved.buffers.get(key) ?? 0) + sign;
+      if (appends === 0) reserved.buffers.delete(key);
+      else reserved.buffers.set(key, appends);
+    }
+  }
+
   /** Hardened bounds: the whole append fits, or nothing is appended. */
   function overBound(groups: PairGroup[]): string | null {
     let bytes = 0;
-    let newBuffers = 0;
+    const newBuffers = new Set<string>();
     const perTenant = new Map<string, number>();
     for (const group of groups) {
       bytes += group.bytes;
       perTenant.set(group.tenant, (perTenant.get(group.tenant) ?? 0) + group.bytes);
-      if (!store.hasBuffer(pairKey(group.tenant, group.dataset))) newBuffers++;
+      const key = pairKey(group.tenant, group.dataset);
+      if (!store.hasBuffer(key) && !reserved.buffers.has(key)) newBuffers.add(key);
     }
-    if (store.totalBytes + bytes > limits.maxBufferBytes)
-      return `buffer full (${store.totalBytes} of ${limits.maxBufferBytes} bytes)`;
-    if (store.bufferCount + newBuffers > limits.maxBuffers)
-      return `too many buffers (${store.bufferCount} of ${limits.maxBuffers})`;
+    const held = store.totalBytes + reserved.bytes;
+    if (held + bytes > limits.maxBufferBytes)
+      return `buffer full (${held} of ${limits.maxBufferBytes} bytes)`;
+    const pendingBuffers = [...reserved.buffers.keys()].filter((key) => !store.hasBuffer(key));
+    const buffers = store.bufferCount + pendingBuffers.length;
+    if (buffers + newBuffers.size > limits.maxBuffers)
+      return `too many buffers (${buffers} of ${limits.maxBuffers})`;
     for (const [tenant, add] of perTenant) {
-      if (store.bytesOfTenant(tenant) + add > limits.maxTenantBytes) {
-        return `tenant ${tenant} over its share (${store.bytesOfTenant(tenant)} of ${limits.maxTenantBytes} bytes)`;
+      const tenantHeld = store.bytesOfTenant(tenant) + (reserved.tenants.get(tenant) ?? 0);
+      if (tenantHeld + add > limits.maxTenantBytes) {
+        return `tenant ${tenant} over its share (${tenantHeld} of ${limits.maxTenantBytes} bytes)`;
       }
     }
     return null;
@@ -196,34 +224,59 @@ export function createBuffer(options: ComponentOptions): Component {
     if (!running || wal === null) return problem(503, "buffer is not ready");
     const lines = parseEventBatch(body, limits.maxEventsPerBatch);
     const groups = [...groupByPair(lines).values()];
-    const admitted: PairGroup[] = [];
     const unconfigured: Array<{ tenant: string; dataset: string; count: number }> = [];
-    if (config !== null) {
-      const pairs = config.pairs();
-      if (pairs === null)
-        return problem(503, "buffer has no config yet", {
-          "retry-after-ms": String(limits.pushbackRetryMs),
-        });
-      for (const group of groups) {
-        if (pairs.has(pairKey(group.tenant, group.dataset))) admitted.push(group);
-        else
-          unconfigured.push({
-            tenant: group.tenant,
-            dataset: group.dataset,
-            count: group.lines.length,
-          });
-      }
-      const bound = overBound(admitted);
-      if (bound !== null) {
-        refused.inc({ reason: "full" }, lines.length);
-        return problem(429, bound, {
-          "retry-after-ms": String(limits.pushbackRetryMs),
-          "retry-after": String(Math.ceil(limits.pushbackRetryMs / 1000)),
+    if (config === null) return commitAppend(wal, groups, unconfigured);
+    const pairs = config.pairs();
+    if (pairs === null)
+      return problem(503, "buffer has no config yet", {
+        "retry-after-ms": String(limits.pushbackRetryMs),
+      });
+    const admitted: PairGroup[] = [];
+    const refusedGroups: PairGroup[] = [];
+    for (const group of groups) {
+      if (pairs.has(pairKey(group.tenant, group.dataset))) admitted.push(group);
+      else {
+        refusedGroups.push(group);
+        unconfigured.push({
+          tenant: group.tenant,
+          dataset: group.dataset,
+          count: group.lines.length,
         });
       }
-    } else {
-      admitted.push(...groups);
     }
+    // Refused while the config in force may lack a job (see ConfigWatcher.doubt): possibly a
+    // job this buffer has not heard of, so the refusal is declared rather than silent.
+    const now = seam.clock.now();
+    const doubt = refusedGroups.length > 0 ? config.doubt(now) : null;
+    if (doubt !== null) {
+      drops.declare(
+        now,
+        `refused as unconfigured while ${doubt}`,
+        refusedGroups.flatMap((group) => group.lines.map(({ event }) => event)),
+      );
+    }
+    const bound = overBound(admitted);
+    if (bound !== null) {
+      refused.inc({ reason: "full" }, lines.length);
+      return problem(429, bound, {
+        "retry-after-ms": String(limits.pushbackRetryMs),
+        "retry-after": String(Math.ceil(limits.pushbackRetryMs / 1000)),
+      });
+    }
+    reserve(admitted, 1);
+    try {
+      return await commitAppend(wal, admitted, unconfigured);
+    } finally {
+      reserve(admitted, -1);
+    }
+  }
+
+  /** Writes the admitted groups to the WAL, then into the store, and answers the append. */
+  async function commitAppend(
+    wal: WriteAheadLog,
+    admitted: PairGroup[],
+    unconfigured: Array<{ tenant: string; dataset: string; count: number }>,
+  ): Promise<HttpResponse> {
     const now = seam.clock.now();
     const chunks: Chunk[] = [];
     const durable: Promise<string>[] = [];
@@ -389,6 +442,7 @@ export function createBuffer(options: ComponentOptions): Component {
       if (config !== null) await config.start();
       if (volatile) scheduleFlush();
     },
+    heldBytes: () => store.totalBytes,
     async stop() {
       running = false;
       flushTimer?.cancel();

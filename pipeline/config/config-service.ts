@@ -1,6 +1,8 @@
 // The config service: holds Logpush-style jobs and publishes the forwarding config generated
 // from them, versioned. It also keeps the ground truth the ledger needs: when each job was
 // enabled, and every config it published. Faults push an empty or corrupt config or revert.
+// Every change is written to a log on its disk and synced before it is answered, and replayed
+// on start, so a restarted config service has the same jobs, timeline and config history.
 
 import { Counter, Gauge } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
@@ -29,6 +31,12 @@ export interface PublishedConfig {
 }
 
 const CORRUPT_BODY = '{"version": 0, "jobs": [ {"tenant": "t0"';
+const STATE_LOG = "config-state.log";
+
+/** One line of the state log: a job as it now is (or removed), or a published config. */
+type StateRecord =
+  | { type: "job"; at: number; job: Job; removed?: true }
+  | { type: "config"; entry: PublishedConfig };
 
 export function createConfigService(
   options: ComponentOptions & { settings: Record<string, unknown> },
@@ -65,16 +73,46 @@ export function createConfigService(
         ? CORRUPT_BODY
         : JSON.stringify({ version, generatedAt: at, jobs: jobList } satisfies ForwardingConfig);
     const entry: PublishedConfig = { version, at, origin, body, jobCount: jobList?.length ?? 0 };
-    history.push(entry);
-    published.inc({ origin });
-    currentVersion.set(version);
+    commit({ type: "config", entry });
     seam.log.info("config published", { version, origin, jobs: entry.jobCount });
     return entry;
   }
 
-  function recordChange(job: Job, at: number): void {
-    const { id, tenant, dataset, destination, enabled } = job;
-    changes.push({ at, id, tenant, dataset, destination, enabled });
+  /** Changes the state; `commit` also queues the record for the state log. */
+  function apply(record: StateRecord): void {
+    if (record.type === "config") {
+      history.push(record.entry);
+      published.inc({ origin: record.entry.origin });
+      currentVersion.set(record.entry.version);
+      return;
+    }
+    const { at, job } = record;
+    if (record.removed === true) jobs.delete(job.id);
+    else jobs.set(job.id, { ...job });
+    seenDatasets.add(job.dataset);
+    const { id, tenant, dataset, destination } = job;
+    changes.push({ at, id, tenant, dataset, destination, enabled: job.enabled && !record.removed });
+    const numbered = /^job-(\d+)$/.exec(id);
+    if (numbered !== null) nextJobId = Math.max(nextJobId, Number(numbered[1]) + 1);
+  }
+
+  let unsaved: string[] = [];
+  function commit(record: StateRecord): void {
+    apply(record);
+    unsaved.push(JSON.stringify(record) + "\n");
+  }
+
+  /** Writes what changed since the last save and syncs it: called before a change is answered. */
+  async function save(): Promise<void> {
+    if (unsaved.length === 0) return;
+    const lines = unsaved.join("");
+    unsaved = [];
+    await seam.disk.append(STATE_LOG, lines);
+    await seam.disk.sync(STATE_LOG);
+  }
+
+  function recordChange(job: Job, at: number, removed = false): void {
+    commit(removed ? { type: "job", at, job, removed: true } : { type: "job", at, job });
   }
 
   function enabledJobs(): Job[] {
@@ -115,8 +153,6 @@ export function createConfigService(
       enabled: fields.enabled !== false,
     };
     const newDataset = !seenDatasets.has(dataset);
-    seenDatasets.add(dataset);
-    jobs.set(id, job);
     recordChange(job, at);
     return { job, newDataset };
   }
@@ -130,7 +166,6 @@ export function createConfigService(
   for (const [index, job] of initialJobs.entries()) {
     const issue = jobProblem(job, `settings.jobs[${index}]`);
     if (issue !== null) throw new Error(issue);
-    addJob(job, 0);
   }
 
   const router = new Router()
@@ -141,12 +176,13 @@ export function createConfigService(
         : { status: 200, headers: { "content-type": "application/json" }, body: config.body };
     })
     .on("GET", /^\/jobs$/, () => json(200, [...jobs.values()]))
-    .on("POST", /^\/jobs$/, (request) => {
+    .on("POST", /^\/jobs$/, async (request) => {
       const { job, newDataset } = addJob(parseJsonBody(request), seam.clock.now());
       const config = regenerate(newDataset);
+      await save();
       return json(201, { job, version: config.version, newDataset });
     })
-    .on("PATCH", /^\/jobs\/([^/]+)$/, (request, [id]) => {
+    .on("PATCH", /^\/jobs\/([^/]+)$/, async (request, [id]) => {
       const job = jobs.get(id!);
       if (job === undefined) return problem(404, `job "${id}" not found`);
       const body = parseJsonBody(request) as Record<string, unknown>;
@@ -155,27 +191,35 @@ export function createConfigService(
           `field "enabled" is ${JSON.stringify(body?.enabled)}, expected a boolean`,
         );
       }
-      job.enabled = body.enabled;
-      recordChange(job, seam.clock.now());
-      return json(200, { job, version: regenerate(false).version });
+      recordChange({ ...job, enabled: body.enabled }, seam.clock.now());
+      const version = regenerate(false).version;
+      await save();
+      return json(200, { job: jobs.get(job.id), version });
     })
-    .on("DELETE", /^\/jobs\/([^/]+)$/, (_request, [id]) => {
+    .on("DELETE", /^\/jobs\/([^/]+)$/, async (_request, [id]) => {
       const job = jobs.get(id!);
       if (job === undefined) return problem(404, `job "${id}" not found`);
-      jobs.delete(job.id);
-      recordChange({ ...job, enabled: false }, seam.clock.now());
-      return json(200, { job, version: regenerate(false).version });
+      recordChange(job, seam.clock.now(), true);
+      const version = regenerate(false).version;
+      await save();
+      return json(200, { job, version });
     })
-    .on("POST", /^\/config\/push$/, (request) => {
+    .on("POST", /^\/config\/push$/, async (request) => {
       const body = parseJsonBody(request) as Record<string, unknown>;
       const kind = typeof body === "object" && body !== null ? body.kind : undefined;
-      if (kind === "empty") return json(200, publish("pushed-empty", []));
-      if (kind === "corrupt") return json(200, publish("pushed-corrupt", null));
+      if (kind === "empty" || kind === "corrupt") {
+        const entry = publish(
+          kind === "empty" ? "pushed-empty" : "pushed-corrupt",
+          kind === "empty" ? [] : null,
+        );
+        await save();
+        return json(200, entry);
+      }
       throw new BadRequest(
         `field "kind" is ${JSON.stringify(kind)}, expected "empty" or "corrupt"`,
       );
     })
-    .on("POST", /^\/config\/revert$/, () => {
+    .on("POST", /^\/config\/revert$/, async () => {
       // Reverting re-publishes the newest earlier config that was generated from jobs and not
       // empty: the state before the change that broke things.
       const latest = current();
@@ -186,7 +230,9 @@ export function createConfigService(
           candidate.jobCount > 0
         ) {
           const jobList = (JSON.parse(candidate.body) as ForwardingConfig).jobs;
-          return json(200, { ...publish("revert", jobList), revertedFrom: latest?.version });
+          const entry = publish("revert", jobList);
+          await save();
+          return json(200, { ...entry, revertedFrom: latest?.version });
         }
       }
       return problem(409, "no earlier non-empty config to revert to");
@@ -212,7 +258,24 @@ export function createConfigService(
     handle: router.handle,
     metrics,
     async start() {
+      const saved = await seam.disk.read(STATE_LOG);
+      if (saved !== null) {
+        // A torn last line (a crash mid-append) is what was never acknowledged: skip it.
+        for (const line of saved.split("\n")) {
+          if (line === "") continue;
+          try {
+            apply(JSON.parse(line) as StateRecord);
+          } catch {
+            seam.log.warn("skipped an unreadable line of the state log", {
+              line: line.slice(0, 80),
+            });
+          }
+        }
+      } else {
+        for (const job of initialJobs) addJob(job, 0);
+      }
       if (current() === undefined) publish("generated", enabledJobs());
+      await save();
     },
     async stop() {},
   };

@@ -24,6 +24,10 @@ export class ConfigWatcher {
   private acceptedPairs: Set<string> | null = null;
   private lastVersion: number | null = null;
   private lastBody: string | null = null;
+  /** When the config service last answered a poll; null before the first answer. */
+  private lastHeardAt: number | null = null;
+  /** Whether the newest config seen was refused, so an older one is in force (default policy). */
+  private refusing = false;
   private running = false;
 
   constructor(
@@ -47,6 +51,24 @@ export class ConfigWatcher {
 
   config(): ForwardingConfig | null {
     return this.accepted;
+  }
+
+  /**
+   * Whether the config in force may be out of date: the config service has not answered for
+   * two poll intervals, so a job added meanwhile is unknown here.
+   */
+  stale(now: number): boolean {
+    return this.lastHeardAt === null || now - this.lastHeardAt > 2 * this.limits.configPollMs;
+  }
+
+  /**
+   * Why the config in force may lack a job that exists, or null: the config service is not
+   * answering, or its newest config was refused and an older one is kept (default policy).
+   */
+  doubt(now: number): string | null {
+    if (this.stale(now)) return "the config service is unreachable";
+    if (this.refusing) return "a refused config keeps an older one in force";
+    return null;
   }
 
   /** Fetches once (so a ready component usually has a config), then polls in the background. */
@@ -77,6 +99,7 @@ export class ConfigWatcher {
       });
       if (response.status !== 200) return;
       body = response.body;
+      this.lastHeardAt = this.seam.clock.now();
     } catch {
       return; // config service unreachable: keep what we have and try again next poll
     }
@@ -91,14 +114,17 @@ export class ConfigWatcher {
       return;
     }
     if (!parsed.ok) {
+      this.refusing = true;
       this.seam.log.warn("config refused", { who: this.who, error: parsed.error });
       return;
     }
     const refusal = refusalReason(this.accepted, parsed.config, this.limits.maxRemovedPairShare);
     if (refusal !== null) {
+      this.refusing = true;
       this.seam.log.warn("config refused", { who: this.who, version, reason: refusal });
       return;
     }
+    this.refusing = false;
     this.accepted = parsed.config;
     this.acceptedPairs = configuredPairs(parsed.config);
   }

@@ -16,6 +16,11 @@ export interface Component {
   start(): Promise<void>;
   /** Stops background loops and flushes what must be flushed; idempotent. */
   stop(): Promise<void>;
+  /**
+   * Bytes of data this instance holds in memory (the buffer's queued events), for the
+   * simulator's memory model; real hosts measure RSS instead. Absent: nothing notable.
+   */
+  heldBytes?(): number;
 }
 
 /**

@@ -5,8 +5,9 @@
 //             last-known-good one in force (fail-static); raise an alert.
 //   forwarder.appliesEmptyConfig: no validation; an empty config is applied, so everything is
 //             filtered as unconfigured.
-//   forwarder.failOpenStuck: a corrupt config makes the forwarder fail open (forward every
-//             tenant); and after any config error the next good config leaves that flag set.
+//   forwarder.failOpenStuck: after any config error (a corrupt config, or an empty one it
+//             applied or refused), the next good config — the revert — leaves a fail-open flag
+//             set: every tenant is forwarded, configured or not (DESIGN.md §2).
 
 import type { FlawSet } from "../core/flaws.ts";
 import {
@@ -32,6 +33,8 @@ export class ConfigPolicy {
   private inForce: ForwardingConfig | null = null;
   private pairsInForce: Set<string> | null = null;
   private errorSinceGood = false;
+  /** The newest config was refused: the one in force is an older, last-known-good one. */
+  private refusedSinceApplied = false;
   failOpen = false;
   readonly decisions: ConfigDecision[] = [];
 
@@ -51,7 +54,7 @@ export class ConfigPolicy {
 
   /** Whether the forwarder is running on a last-known-good config after a refusal. */
   get failStatic(): boolean {
-    return this.errorSinceGood && !this.failOpen;
+    return this.refusedSinceApplied && !this.failOpen;
   }
 
   consider(parsed: ParsedConfig, at: number): ConfigDecision {
@@ -65,7 +68,7 @@ export class ConfigPolicy {
     const stuck = this.flaws.has("forwarder.failOpenStuck");
     if (!parsed.ok) {
       this.errorSinceGood = true;
-      if (stuck) this.failOpen = true;
+      this.refusedSinceApplied = this.inForce !== null;
       return {
         at,
         version: parsed.version,
@@ -78,6 +81,7 @@ export class ConfigPolicy {
     const refusal = refusalReason(this.inForce, parsed.config, this.maxRemovedShare);
     if (refusal !== null && !lenient) {
       this.errorSinceGood = true;
+      this.refusedSinceApplied = this.inForce !== null;
       return {
         at,
         version: parsed.config.version,
@@ -96,6 +100,7 @@ export class ConfigPolicy {
       else this.failOpen = false;
       this.errorSinceGood = false;
     }
+    this.refusedSinceApplied = false;
     this.inForce = parsed.config;
     this.pairsInForce = configuredPairs(parsed.config);
     return {

@@ -10,7 +10,7 @@ import { Counter, Gauge } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
 import { peerUrl } from "../core/component.ts";
 import { DropLog } from "../core/drops.ts";
-import { joinLines, pairKey } from "../core/event.ts";
+import { joinLines, pairKey, type EventLine } from "../core/event.ts";
 import { json, parseEventBatch, problem, Router } from "../core/http.ts";
 import { backoffMs } from "../core/limits.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
@@ -121,6 +121,26 @@ export function createForwarder(options: ComponentOptions): Component {
     return outcome;
   }
 
+  /**
+   * Events filtered as unconfigured while the config in force may lack a job — the config
+   * service is unreachable, or a refused config keeps the last good one (fail-static) — may
+   * belong to a job this forwarder has not heard of: they are declared dropped, not filtered
+   * silently.
+   */
+  function declareIfInDoubt(lines: readonly EventLine[], pairs: Set<string>): void {
+    const now = seam.clock.now();
+    const doubt = watcher.stale(now)
+      ? "the config service is unreachable"
+      : policy.failStatic
+        ? "a refused config keeps the last good one in force"
+        : null;
+    if (doubt === null) return;
+    const ids = lines
+      .filter(({ event }) => !pairs.has(pairKey(event.tenant, event.dataset)))
+      .map(({ event }) => event);
+    drops.declare(now, `filtered as unconfigured while ${doubt}`, ids);
+  }
+
   async function ingest(body: string): Promise<HttpResponse> {
     const pairs = policy.pairs();
     if (pairs === null && !policy.failOpen)
@@ -130,6 +150,7 @@ export function createForwarder(options: ComponentOptions): Component {
       ? lines
       : lines.filter(({ event }) => pairs!.has(pairKey(event.tenant, event.dataset)));
     const filtered = lines.length - forward.length;
+    if (filtered > 0 && !policy.failOpen) declareIfInDoubt(lines, pairs!);
     if (forward.length === 0) {
       events.inc({ outcome: "filtered" }, filtered);
       return json(200, { accepted: lines.length, forwarded: 0, filtered });

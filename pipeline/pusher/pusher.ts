@@ -102,6 +102,7 @@ export function createPusher(options: ComponentOptions): Component {
 
   /** One lease → push → ack cycle; returns false when there was nothing to push. */
   async function cycle(job: Job, url: string): Promise<boolean> {
+    const askedAt = seam.clock.now();
     const leased = await bufferCall(
       "/lease",
       {
@@ -113,7 +114,11 @@ export function createPusher(options: ComponentOptions): Component {
       limits.leaseWaitMs + limits.bufferTimeoutMs,
     );
     if (leased === null || leased.status !== 200) {
-      if (leased === null || leased.status >= 500)
+      // Nothing to push. Only an empty lease that waited its full time needs no pause: any
+      // other answer (a failure, 404 from a buffer that does not know the job yet, an early
+      // 204) would otherwise turn this loop into a busy loop against the buffer.
+      const waited = seam.clock.now() - askedAt >= limits.leaseWaitMs;
+      if (leased === null || leased.status !== 204 || !waited)
         await seam.clock.sleep(backoffMs(limits, 2, seam.rng.next()));
       return false;
     }

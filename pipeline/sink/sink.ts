@@ -33,8 +33,23 @@ const RECORD_FILE = "records.ndjson";
 const DESTINATION_PATTERN = /^\/ingest\/([A-Za-z0-9_.-]{1,128})$/;
 const MAX_RECORDS_PER_PAGE = 5000;
 
-export function createSink(options: ComponentOptions): Component {
+export function createSink(
+  options: ComponentOptions & { settings?: Record<string, unknown> },
+): Component {
   const { seam, limits, instance } = options;
+  // A remote destination's round trip: every push is answered after this long.
+  const latencySetting = options.settings?.latencyMs ?? 0;
+  if (
+    typeof latencySetting !== "number" ||
+    !Number.isInteger(latencySetting) ||
+    latencySetting < 0 ||
+    latencySetting > 60_000
+  ) {
+    throw new Error(
+      `settings.latencyMs is ${JSON.stringify(latencySetting)}, expected an integer of milliseconds from 0 to 60000`,
+    );
+  }
+  const latencyMs = latencySetting;
   const metrics = newRegistry("sink", instance);
   const received = new Counter({
     name: "sink_received_events_total",
@@ -59,6 +74,7 @@ export function createSink(options: ComponentOptions): Component {
   let ready = false;
 
   async function ingest(destination: string, body: string) {
+    if (latencyMs > 0) await seam.clock.sleep(latencyMs);
     if (fault.mode === "slow") await seam.clock.sleep(fault.delayMs);
     if (fault.mode === "error") {
       faulted.inc({ mode: fault.mode });

@@ -131,7 +131,7 @@ describe("spillway run and list", () => {
   it("--help describes every command and an unknown command exits 2", async () => {
     const help = await spillway("--help");
     expect(help.exitCode).toBe(0);
-    for (const command of ["run", "list", "validate", "toxiproxy", "steady"])
+    for (const command of ["run", "list", "validate", "toxiproxy", "steady", "explore", "replay"])
       expect(help.stdout).toContain(command);
     const runHelp = await spillway("run", "--help");
     for (const flag of [
@@ -145,5 +145,92 @@ describe("spillway run and list", () => {
     ])
       expect(runHelp.stdout).toContain(flag);
     expect((await spillway("explode")).exitCode).toBe(2);
+  });
+});
+
+describe("spillway explore and replay", () => {
+  it("explore --json prints one object; nothing found on hardened exits 0", async () => {
+    const result = await spillway("explore", "--runs", "3", "--seed", "4", "--json");
+    expect(result.exitCode, result.stderr).toBe(0);
+    const answer = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(answer).toMatchObject({
+      found: false,
+      runs: 3,
+      seed: 4,
+      invariant: null,
+      schedule: null,
+    });
+  });
+
+  it("explore finds, saves and prints a minimal schedule; replay reproduces it on the simulator", async () => {
+    const out = path.join(directory, "found.json");
+    const found = await spillway(
+      "explore",
+      "--flaws",
+      "forwarder.appliesEmptyConfig",
+      "--faults",
+      "config",
+      "--invariant",
+      "no-silent-loss",
+      "--runs",
+      "50",
+      "--out",
+      out,
+    );
+    expect(found.exitCode, found.stderr).toBe(1);
+    expect(found.stdout).toMatch(/found: no-silent-loss violated after \d+ schedules/);
+    expect(found.stdout).toContain("config.push-empty");
+    expect(found.stdout).toContain(`spillway replay ${out} --runtime sim`);
+    expect(found.stdout).toContain(`spillway replay ${out} --runtime process`);
+    const replay = await spillway("replay", out, "--runtime", "sim");
+    expect(replay.exitCode, replay.stderr).toBe(0);
+    expect(replay.stdout).toContain("reproduced: no-silent-loss violated on sim, as recorded");
+  });
+
+  const badInput: Array<[string, string[], RegExp]> = [
+    [
+      "an unknown fault family",
+      ["explore", "--faults", "config,weather"],
+      /"weather" is not a fault family/,
+    ],
+    ["zero runs", ["explore", "--runs", "0"], /"0" is not valid for --runs; expected 1 to/],
+    [
+      "an unknown invariant",
+      ["explore", "--invariant", "happiness"],
+      /happiness.*invalid|Allowed choices/i,
+    ],
+    ["a bad time limit", ["explore", "--time-limit", "soon"], /"soon" is not a time limit/],
+    [
+      "an unknown flaw",
+      ["explore", "--flaws", "buffer.leaky"],
+      /--flaws: "buffer.leaky" is not a flaw/,
+    ],
+  ];
+  it.each(badInput)("explore with %s exits 2 naming the value", async (_label, args, message) => {
+    const result = await spillway(...args);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
+  });
+
+  it("replay of a file that is not a schedule exits 2 naming the field", async () => {
+    const result = await spillway("replay", file("not-a-schedule.json", valid));
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(
+      /spillway: missing: expected "schedule": this is not a schedule file/,
+    );
+    const badStep = await spillway(
+      "replay",
+      file("bad-step.json", {
+        spillway: "schedule",
+        version: 1,
+        profile: "hardened",
+        seed: 1,
+        steps: [{ at: "1s", fault: { kind: "process.explode", service: "buffer" } }],
+      }),
+    );
+    expect(badStep.exitCode).toBe(2);
+    expect(badStep.stderr).toMatch(
+      /is not a valid schedule:\n {2}- steps\[0\]\.fault\.kind: "process\.explode": unknown fault kind/,
+    );
   });
 });

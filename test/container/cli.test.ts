@@ -3,7 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../harness/cli/exit.ts";
-import { createRuntime, type RuntimeFlags } from "../../harness/cli/runtimes.ts";
+import { resolveRuntime, type RuntimeFlags } from "../../harness/cli/runtimes.ts";
+import type { Runtime } from "../../harness/runtime/runtime.ts";
 import { spillway } from "./support.ts";
 
 describe("the runtime flags", () => {
@@ -23,18 +24,27 @@ describe("the runtime flags", () => {
       { runtime: "process", image: "spillway-pipeline:x" },
       /--image applies to --runtime container, not --runtime process/,
     ],
+    [
+      "--toxiproxy-image on the simulator",
+      { runtime: "sim", toxiproxyImage: "toxiproxy:x" },
+      /--toxiproxy-image applies to --runtime container, not --runtime sim/,
+    ],
   ];
   it.each(bad)("%s is bad input naming it", async (_name, flags, message) => {
-    const failure = await createRuntime(flags).catch((error: unknown) => error);
+    const failure = await resolveRuntime(flags).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UsageError);
     expect((failure as Error).message).toMatch(message);
   });
 
-  it("make a container runtime, with fault links of its own only on a private network", async () => {
-    const host = await createRuntime({ runtime: "container", network: "host" });
+  it("name the simulator, or make a container runtime with fault links of its own only on a private network", async () => {
+    expect(await resolveRuntime({ runtime: "sim" })).toBe("sim");
+    const host = (await resolveRuntime({ runtime: "container", network: "host" })) as Runtime;
     expect(host.kind).toBe("container");
     expect(host.faultLinks).toBeUndefined();
-    const isolated = await createRuntime({ runtime: "container", network: "private" });
+    const isolated = (await resolveRuntime({
+      runtime: "container",
+      network: "private",
+    })) as Runtime;
     expect(isolated.faultLinks).toBeTypeOf("function");
   });
 });

@@ -1,9 +1,37 @@
-// Every shipped experiment on real processes, on both profiles, matches what it declares; the
-// incident replay in detail. One file, so that these heavy runs go one at a time (each wants
-// both cores) while the lighter suites use the other worker.
+// Every shipped experiment matches what it declares on both profiles: on the simulator all of
+// them; on real processes the incident replay in detail and the crash experiment (the other
+// faults have their own process tests in test/faults). One file, so that the heavy process
+// runs go one at a time (each wants both cores) while the lighter suites use the other worker.
 
 import { describe, expect, it } from "vitest";
+import { loadExperiment, shippedExperiments } from "../../harness/experiment/load.ts";
+import { runOnSimulator } from "../../harness/experiment/sim-run.ts";
+import type { Journal } from "../../harness/experiment/journal.ts";
 import { runShipped } from "./support.ts";
+
+function expectAsDeclared(journal: Journal): void {
+  expect(journal.status, JSON.stringify(journal.notes)).toBe("completed");
+  const mismatches = journal.outcomes.filter((outcome) => !outcome.matched);
+  expect(
+    mismatches,
+    JSON.stringify(
+      mismatches.map((outcome) => journal.verdict?.invariants[outcome.invariant]?.summary),
+    ),
+  ).toEqual([]);
+  expect(journal.asExpected).toBe(true);
+}
+
+describe.each(shippedExperiments())("%s on the simulator", (name) => {
+  it.each(["legacy-2024", "hardened"])(
+    "matches its expectations on %s",
+    { timeout: 120_000 },
+    async (profile) => {
+      const { journal } = await runOnSimulator(await loadExperiment(name), { profile, seed: 1 });
+      expect(journal.runtime).toBe("sim");
+      expectAsDeclared(journal);
+    },
+  );
+});
 
 describe("nov14-2024 on processes", () => {
   it(
@@ -36,30 +64,12 @@ describe("nov14-2024 on processes", () => {
   );
 });
 
-const EXPERIMENTS = [
-  "buffer-crash",
-  "sink-outage",
-  "sink-slowdown",
-  "network-partition",
-  "tenant-flood",
-  "config-flap",
-];
-
-describe.each(EXPERIMENTS)("%s", (name) => {
+describe("buffer-crash on processes", () => {
   it.each(["legacy-2024", "hardened"])(
     "matches its expectations on %s",
     { timeout: 180_000 },
     async (profile) => {
-      const journal = await runShipped(name, profile);
-      expect(journal.status, JSON.stringify(journal.notes)).toBe("completed");
-      const mismatches = journal.outcomes.filter((outcome) => !outcome.matched);
-      expect(
-        mismatches,
-        JSON.stringify(
-          mismatches.map((outcome) => journal.verdict?.invariants[outcome.invariant]?.summary),
-        ),
-      ).toEqual([]);
-      expect(journal.asExpected).toBe(true);
+      expectAsDeclared(await runShipped("buffer-crash", profile));
     },
   );
 });

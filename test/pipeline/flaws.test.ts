@@ -234,6 +234,23 @@ describe("buffer.limitsUnconfigured", () => {
     expect(stats.highWaterBytes).toBeLessThanOrEqual(tight.maxBufferBytes);
     expect(stats.highWaterBuffers).toBe(2);
   });
+
+  it("hardened holds the bound against concurrent appends waiting on the WAL together", async () => {
+    // Found by `spillway explore` on hardened: appends admitted before any of them reached the
+    // store all passed the check and overshot it together.
+    pipeline = new InProcessPipeline({ limits: tight, settings: { config: TWO_JOBS } });
+    await pipeline.start("config", "config");
+    await pipeline.start("buffer", "buffer");
+    const p = pipeline;
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, (_, round) =>
+        p.call("buffer", "POST", "/append", batch("t1", "http", round * 20, 20)),
+      ),
+    );
+    expect(statuses.map((answer) => answer.status)).toContain(429);
+    const stats = await json<{ highWaterBytes: number }>(p, "buffer", "/stats");
+    expect(stats.highWaterBytes).toBeLessThanOrEqual(tight.maxBufferBytes);
+  });
 });
 
 describe("buffer.ackBeforeDurable", () => {

@@ -126,3 +126,15 @@ describe("the timeline", () => {
     expect(JSON.stringify(Timeline.fromJSON(json))).toBe(JSON.stringify(json));
   });
 });
+
+it("a batch settled later stretches its production run to the settle time", () => {
+  const stream = new StreamRecord("t1", "http", "p0");
+  stream.produce(10, 1_000, 100);
+  stream.produce(10, 5_000, 100);
+  stream.settle("acked", 0, 9, 4_000);
+  stream.settle("acked", 10, 19, 5_050);
+  expect(stream.productionRuns()).toEqual([
+    { seqFrom: 0, seqTo: 9, firstAt: 1_000, lastAt: 4_000 },
+    { seqFrom: 10, seqTo: 19, firstAt: 5_000, lastAt: 5_050 },
+  ]);
+});

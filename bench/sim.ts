@@ -1,0 +1,52 @@
+// `npm run bench -- sim`: the simulator's speed. The nov14-2024 replay at its simulator scale
+// (50 s of pipeline time, 25,000 events through the real component code) is run once to warm
+// the JIT and then five times; the median wall time is reported. Then `spillway explore`'s
+// loop draws and runs hardened schedules for a fixed number of runs (nothing to find, so no
+// shrinking) and reports schedules per minute. Ends with
+// `sim.nov14_ms=<n> sim.schedules_per_min=<n>`.
+
+import { loadExperiment } from "../harness/experiment/load.ts";
+import { runOnSimulator } from "../harness/experiment/sim-run.ts";
+import { explore } from "../harness/explore/explore.ts";
+
+const NOV14_RUNS = 5;
+const EXPLORE_RUNS = 150;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function benchSim(): Promise<void> {
+  const nov14 = await loadExperiment("nov14-2024");
+  await runOnSimulator(nov14, { profile: "legacy-2024", seed: 1 });
+  const walls: number[] = [];
+  let produced = 0;
+  let virtualMs = 0;
+  let requests = 0;
+  for (let run = 0; run < NOV14_RUNS; run++) {
+    const started = performance.now();
+    const { journal, simulation } = await runOnSimulator(nov14, {
+      profile: "legacy-2024",
+      seed: run + 1,
+    });
+    walls.push(performance.now() - started);
+    produced = journal.verdict?.figures.produced ?? 0;
+    virtualMs = simulation.elapsedMs();
+    requests = simulation.network.requests;
+  }
+  console.log(
+    `nov14-2024 on the simulator (legacy-2024): ${produced} events, ${(virtualMs / 1000).toFixed(1)} s of pipeline time, ${requests} requests; wall ms per run ${walls.map((ms) => ms.toFixed(0)).join(", ")}`,
+  );
+
+  const started = performance.now();
+  const result = await explore({ profile: "hardened", runs: EXPLORE_RUNS, seed: 1 });
+  const elapsedMs = performance.now() - started;
+  const perMinute = (result.runs / elapsedMs) * 60_000;
+  console.log(
+    `explore on hardened: ${result.runs} schedules in ${(elapsedMs / 1000).toFixed(1)} s (${(elapsedMs / result.runs).toFixed(0)} ms each), found: ${result.found}`,
+  );
+  console.log(
+    `sim.nov14_ms=${median(walls).toFixed(0)} sim.schedules_per_min=${perMinute.toFixed(0)}`,
+  );
+}

@@ -1,0 +1,196 @@
+// `spillway explore`: property-based search for fault schedules that break an invariant, on the
+// simulator. Prints the minimal schedule, the invariant with its evidence, and the commands
+// that replay it on the simulator and on processes. Exit 0: nothing found; 1: found; 2: bad
+// input; 3: a run failed (a harness error, printed with its minimal schedule).
+
+import { Command, InvalidArgumentError, Option } from "commander";
+import { PROFILE_NAMES, type ProfileName } from "../../pipeline/core/flaws.ts";
+import { explore, type ExploreResult } from "../explore/explore.ts";
+import { writeSchedule, type ScheduleStep } from "../explore/schedule.ts";
+import { FAULT_FAMILIES, type FaultFamily } from "../faults/fault.ts";
+import { INVARIANT_NAMES, type InvariantName } from "../invariants/types.ts";
+import { parseDuration } from "../experiment/duration.ts";
+import { EXIT } from "./exit.ts";
+import { flawList, seedNumber } from "./run-command.ts";
+
+interface ExploreFlags {
+  profile: ProfileName;
+  flaws?: string;
+  runs: number;
+  seed: number;
+  timeLimit?: number;
+  faults?: FaultFamily[];
+  invariant?: InvariantName;
+  maxFaults: number;
+  out?: string;
+  json?: boolean;
+}
+
+function positiveInteger(name: string, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isSafeInteger(number) || number < 1 || number > max)
+      throw new InvalidArgumentError(`"${value}" is not valid for ${name}; expected 1 to ${max}`);
+    return number;
+  };
+}
+
+function familyList(value: string): FaultFamily[] {
+  const families = value
+    .split(",")
+    .map((family) => family.trim())
+    .filter((family) => family.length > 0);
+  const unknown = families.find(
+    (family) => !(FAULT_FAMILIES as readonly string[]).includes(family),
+  );
+  if (unknown !== undefined || families.length === 0) {
+    throw new InvalidArgumentError(
+      `"${unknown ?? value}" is not a fault family; expected a comma-separated list of ${FAULT_FAMILIES.join(", ")}`,
+    );
+  }
+  return families as FaultFamily[];
+}
+
+function timeLimit(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === null || ms <= 0) {
+    throw new InvalidArgumentError(
+      `"${value}" is not a time limit; expected a duration such as 90s, 5m or 30000ms`,
+    );
+  }
+  return ms;
+}
+
+/** `+3.0 s  config.add-job tenant=t000 dataset=dns_logs  (for 2.0 s)` */
+export function formatStep(step: ScheduleStep): string {
+  const { kind, ...params } = step.fault;
+  const details = Object.entries(params)
+    .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  const lasting = step.for === undefined ? "" : `  (for ${(step.for / 1000).toFixed(1)} s)`;
+  return `+${(step.at / 1000).toFixed(1).padStart(5)} s  ${kind}${details === "" ? "" : ` ${details}`}${lasting}`;
+}
+
+function defaultOut(flags: ExploreFlags): string {
+  return `spillway-schedule-${flags.profile}-seed${flags.seed}.json`;
+}
+
+function describe(flags: ExploreFlags, result: ExploreResult, file: string | null): string {
+  const focus = [
+    `profile ${flags.profile}`,
+    ...(result.flaws === null ? [] : [`flaws ${result.flaws.join(",") || "none"}`]),
+    `faults ${(result.families ?? FAULT_FAMILIES).join(",")}`,
+    ...(flags.invariant === undefined ? [] : [`invariant ${flags.invariant}`]),
+    `seed ${flags.seed}`,
+  ].join(", ");
+  const seconds = (result.elapsedMs / 1000).toFixed(1);
+  const lines = [`spillway explore: ${focus}`];
+  if (!result.found) {
+    lines.push(
+      `nothing found: ${result.runs} schedules ran on the simulator without violating ${flags.invariant ?? "any invariant"} (${seconds} s${result.interrupted ? ", stopped by --time-limit" : ""})`,
+    );
+    return lines.join("\n") + "\n";
+  }
+  const schedule = result.schedule!;
+  lines.push(
+    result.error === null
+      ? `found: ${result.invariant} violated after ${result.runs} schedules; shrunk in ${result.shrinkRuns} more runs (${seconds} s)`
+      : `found: a run failed after ${result.runs} schedules: ${result.error}`,
+  );
+  if (result.summary !== null) lines.push(`  ${result.summary}`);
+  lines.push(
+    `minimal schedule (${schedule.steps.length} fault${schedule.steps.length === 1 ? "" : "s"}):`,
+  );
+  for (const step of schedule.steps) lines.push(`  ${formatStep(step)}`);
+  if (result.evidence !== null) lines.push(`evidence: ${JSON.stringify(result.evidence)}`);
+  if (file !== null) {
+    lines.push(`saved: ${file}`, "replay:");
+    lines.push(`  spillway replay ${file} --runtime sim`);
+    lines.push(`  spillway replay ${file} --runtime process`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function exploreCommand(): Command {
+  return new Command("explore")
+    .description(
+      "Generate fault schedules (swarm style), run them on the simulator, check every invariant, and shrink the first violation to a minimal schedule with replay commands.",
+    )
+    .addOption(
+      new Option("--profile <profile>", "profile of the pipeline")
+        .choices(PROFILE_NAMES)
+        .default("hardened"),
+    )
+    .option("--flaws <list>", "comma-separated flaws replacing the profile's, e.g. one flaw alone")
+    .option("--runs <n>", "schedules to try", positiveInteger("--runs", 1_000_000), 100)
+    .option("--seed <n>", "seed of the generator and of every run", seedNumber, 1)
+    .option("--time-limit <duration>", "stop after this long, e.g. 60s or 5m", timeLimit)
+    .option(
+      "--faults <families>",
+      `draw only these fault families (${FAULT_FAMILIES.join(", ")}), e.g. config`,
+      familyList,
+    )
+    .addOption(
+      new Option(
+        "--invariant <name>",
+        "look for and shrink towards a violation of this invariant only",
+      ).choices(INVARIANT_NAMES),
+    )
+    .option(
+      "--max-faults <n>",
+      "most faults in one schedule",
+      positiveInteger("--max-faults", 50),
+      6,
+    )
+    .option(
+      "--out <file>",
+      "where to save a minimal schedule (default spillway-schedule-<profile>-seed<seed>.json)",
+    )
+    .option("--json", "print one JSON object instead of text")
+    .action(async (flags: ExploreFlags) => {
+      const flaws = flawList(flags.flaws);
+      const tty = process.stderr.isTTY === true && flags.json !== true;
+      const result = await explore({
+        profile: flags.profile,
+        ...(flaws === undefined ? {} : { flaws }),
+        runs: flags.runs,
+        seed: flags.seed,
+        ...(flags.timeLimit === undefined ? {} : { timeLimitMs: flags.timeLimit }),
+        ...(flags.faults === undefined ? {} : { families: flags.faults }),
+        ...(flags.invariant === undefined ? {} : { invariant: flags.invariant }),
+        maxSteps: flags.maxFaults,
+        onRun: ({ index }) => {
+          if (tty && index % 10 === 0)
+            process.stderr.write(`\r[explore] ${index + 1} runs\u001b[K`);
+        },
+      });
+      if (tty) process.stderr.write("\r\u001b[K");
+      let file: string | null = null;
+      if (result.schedule !== null) {
+        file = flags.out ?? defaultOut(flags);
+        await writeSchedule(file, result.schedule);
+      }
+      if (flags.json === true) {
+        process.stdout.write(
+          JSON.stringify({
+            ...result,
+            file,
+            replay:
+              file === null
+                ? []
+                : [
+                    `spillway replay ${file} --runtime sim`,
+                    `spillway replay ${file} --runtime process`,
+                  ],
+          }) + "\n",
+        );
+      } else {
+        process.stdout.write(describe(flags, result, file));
+      }
+      process.exitCode = !result.found
+        ? EXIT.asExpected
+        : result.error !== null
+          ? EXIT.harnessFailed
+          : EXIT.notAsExpected;
+    });
+}
