@@ -1,36 +1,31 @@
 // `spillway replay <schedule.json>`: runs a saved schedule (from `spillway explore`, or written
-// by hand) on the simulator or on processes and prints the verdict. Exit 0 when the replay
+// by hand) on the simulator, on processes or in containers and prints the verdict. Exit 0 when the replay
 // reproduces what the schedule recorded (its invariant violated; without one, every invariant
 // held), 1 when not, 2 bad input, 3 the harness failed, 130 interrupted.
 
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { writeFile } from "node:fs/promises";
-import { RUNTIME_NAMES, runOn, type RuntimeName } from "../experiment/run-on.ts";
+import { runOn } from "../experiment/run-on.ts";
 import { baseExperiment, readSchedule, scheduleExperiment } from "../explore/schedule.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { formatSummary } from "../report/summary.ts";
 import { EXIT } from "./exit.ts";
 import { formatStep } from "./explore-command.ts";
 import { seedNumber } from "./run-command.ts";
+import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
 
-interface ReplayFlags {
-  runtime: RuntimeName;
+interface ReplayFlags extends RuntimeFlags {
   seed?: number;
   journal?: string;
   toxiproxyUrl?: string;
 }
 
 export function replayCommand(): Command {
-  return new Command("replay")
+  return addRuntimeOptions(new Command("replay"), "sim")
     .description(
       "Run a saved fault schedule (e.g. one `spillway explore` found) and print the verdict.",
     )
     .argument("<schedule>", 'a schedule file (JSON with "spillway": "schedule")')
-    .addOption(
-      new Option("--runtime <runtime>", "where the pipeline runs")
-        .choices(RUNTIME_NAMES)
-        .default("sim"),
-    )
     .option("--seed <n>", "seed of the run (default: the schedule's)", seedNumber)
     .option("--journal <file>", "write the journal (JSON)")
     .option(
@@ -44,7 +39,7 @@ export function replayCommand(): Command {
       process.stderr.write(
         `replaying ${file} on ${flags.runtime}: ${schedule.base}, profile ${schedule.profile}${schedule.flaws === undefined ? "" : `, flaws ${schedule.flaws.join(",") || "none"}`}, seed ${seed}\n${schedule.steps.map((step) => `  ${formatStep(step)}\n`).join("")}`,
       );
-      const journal = await runOn(flags.runtime, experiment, {
+      const journal = await runOn(await resolveRuntime(flags), experiment, {
         profile: schedule.profile,
         ...(schedule.flaws === undefined ? {} : { flaws: schedule.flaws }),
         seed,

@@ -19,8 +19,11 @@ export interface RuntimeFlags {
   toxiproxyUrl?: string;
 }
 
-/** The --runtime option and the container runtime's options. */
-export function addRuntimeOptions(command: Command): Command {
+/** The --runtime option (`defaultRuntime` unless given) and the container runtime's options. */
+export function addRuntimeOptions(
+  command: Command,
+  defaultRuntime: RuntimeName = "process",
+): Command {
   return command
     .addOption(
       new Option(
@@ -28,7 +31,7 @@ export function addRuntimeOptions(command: Command): Command {
         "where the pipeline runs: real processes, the deterministic simulator (virtual time, the experiment's simulator scale), or containers",
       )
         .choices(RUNTIME_CHOICES)
-        .default("process"),
+        .default(defaultRuntime),
     )
     .option(
       "--image <image>",

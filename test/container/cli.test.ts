@@ -59,12 +59,14 @@ describe("the command line", () => {
     expect(result.stderr).toMatch(/--toxiproxy-image "toxiproxy:x" needs --network private/);
   });
 
-  it("spillway images build and spillway clean document their options and refuse unknown ones", async () => {
+  it("spillway images build, clean and replay document their options; images build refuses unknown ones", async () => {
     const build = await spillway(["images", "build", "--help"], { timeout: 30_000 });
     expect(build.stdout).toMatch(/--force/);
     const clean = await spillway(["clean", "--help"], { timeout: 30_000 });
     expect(clean.stdout).toMatch(/--dry-run/);
     expect(clean.stdout).toMatch(/--images/);
+    const replay = await spillway(["replay", "--help"], { timeout: 30_000 });
+    expect(replay.stdout).toMatch(/"process", "sim", "container", default:\s+"sim"/);
     expect((await spillway(["images", "build", "--bogus"], { timeout: 30_000 })).exitCode).toBe(2);
   });
 });
