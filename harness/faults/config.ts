@@ -133,7 +133,8 @@ export const configPushCorrupt = defineFault({
 export const configRevert = defineFault({
   name: "config.revert",
   family: "config",
-  summary: "re-publishes the newest earlier non-empty config generated from the jobs",
+  summary:
+    "re-publishes the newest earlier non-empty config generated from the jobs, and rolls the jobs back to it",
   params: faultParams({}),
   targets: () => ({}),
   async inject(context) {

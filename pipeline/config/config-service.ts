@@ -1,6 +1,7 @@
 // The config service: holds Logpush-style jobs and publishes the forwarding config generated
 // from them, versioned. It also keeps the ground truth the ledger needs: when each job was
-// enabled, and every config it published. Faults push an empty or corrupt config or revert.
+// enabled, and every config it published. Faults push an empty or corrupt config or revert
+// (which rolls the jobs back with the config).
 // Every change is written to a log on its disk and synced before it is answered, and replayed
 // on start, so a restarted config service has the same jobs, timeline and config history.
 
@@ -113,6 +114,29 @@ export function createConfigService(
 
   function recordChange(job: Job, at: number, removed = false): void {
     commit(removed ? { type: "job", at, job, removed: true } : { type: "job", at, job });
+  }
+
+  /**
+   * A revert undoes the changes since the config it returns to, jobs included: the jobs become
+   * the ones that config forwarded (a job added since is disabled, one disabled or removed since
+   * is back), so the job timeline, the ground truth of what should be delivered, never says a
+   * job is enabled while the published config leaves it out.
+   */
+  function rollBackJobs(target: Job[], at: number): void {
+    const wanted = new Map(target.map((job) => [job.id, job]));
+    for (const job of jobs.values()) {
+      if (job.enabled && !wanted.has(job.id)) recordChange({ ...job, enabled: false }, at);
+    }
+    for (const job of target) {
+      const now = jobs.get(job.id);
+      const same =
+        now !== undefined &&
+        now.enabled &&
+        now.tenant === job.tenant &&
+        now.dataset === job.dataset &&
+        now.destination === job.destination;
+      if (!same) recordChange({ ...job, enabled: true }, at);
+    }
   }
 
   function enabledJobs(): Job[] {
@@ -230,6 +254,7 @@ export function createConfigService(
           candidate.jobCount > 0
         ) {
           const jobList = (JSON.parse(candidate.body) as ForwardingConfig).jobs;
+          rollBackJobs(jobList, seam.clock.now());
           const entry = publish("revert", jobList);
           await save();
           return json(200, { ...entry, revertedFrom: latest?.version });
