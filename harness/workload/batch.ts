@@ -2,7 +2,7 @@
 // event's tenant is drawn from the Zipf sampler and its dataset uniformly; each stream in the
 // batch claims a contiguous run of seqs, so a batch settles as one seq range per stream.
 
-import { encodeEvent, makePayload } from "../../pipeline/core/event.ts";
+import { encodeGeneratedEvent } from "../../pipeline/core/event.ts";
 import type { Rng } from "../../pipeline/core/seam.ts";
 import { producerName, type WorkloadOptions } from "./options.ts";
 import type { StreamRecord, WorkloadRecord } from "./record.ts";
@@ -78,7 +78,7 @@ export class BatchBuilder {
       const entry = perStream.get(drawn[i] as number) as StreamInBatch;
       const { tenant, dataset, producer } = entry.stream as StreamRecord;
       const id = { tenant, dataset, producer, seq: entry.nextSeq++ };
-      body += encodeEvent({ ...id, payload: makePayload(id, this.options.payloadBytes) }) + "\n";
+      body += encodeGeneratedEvent(id, this.options.payloadBytes) + "\n";
     }
     return { producer: this.producers[producerIndex] as string, eventCount, body, slices };
   }

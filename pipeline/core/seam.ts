@@ -56,7 +56,13 @@ export type NetFailure = "timeout" | "refused" | "reset" | "unreachable";
 export class NetError extends Error {
   readonly failure: NetFailure;
   constructor(failure: NetFailure, detail: string) {
+    // A transport failure is an expected outcome, often thousands of times a run under the
+    // simulator; its message says all there is, so skip the stack capture, which costs more
+    // than the rest of the request.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`${failure}: ${detail}`);
+    Error.stackTraceLimit = limit;
     this.name = "NetError";
     this.failure = failure;
   }
