@@ -48,7 +48,7 @@ export function replayCommand(): Command {
       if (flags.journal !== undefined) {
         await writeFile(flags.journal, JSON.stringify(journal, null, 2) + "\n");
       }
-      process.stdout.write(formatSummary([journal]) + "\n");
+      process.stdout.write(formatSummary([journal], { withExpectations: false }) + "\n");
       if (journal.status === "interrupted") {
         process.exitCode = EXIT.interrupted;
         return;

@@ -4,22 +4,30 @@ import type { Journal } from "../experiment/journal.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { count, percent, renderTable } from "./table.ts";
 
-function cell(journal: Journal, invariant: (typeof INVARIANT_NAMES)[number]): string {
+function cell(
+  journal: Journal,
+  invariant: (typeof INVARIANT_NAMES)[number],
+  withExpectations: boolean,
+): string {
   const result = journal.verdict?.invariants[invariant];
   if (result === undefined) return "-";
+  if (!withExpectations) return result.status;
   const outcome = journal.outcomes.find((entry) => entry.invariant === invariant);
   const mark =
     outcome === undefined ? "" : outcome.matched ? " ✓" : ` ✗ (expected ${outcome.expected})`;
   return `${result.status}${mark}`;
 }
 
-function rows(journal: Journal): Array<[string, string]> {
+function rows(journal: Journal, withExpectations: boolean): Array<[string, string]> {
   const verdict = journal.verdict;
   const figures = verdict?.figures;
   const window = verdict?.incidentWindow;
   return [
     ["status", `${journal.status}${journal.deviated ? " (deviated)" : ""}`],
-    ...INVARIANT_NAMES.map((name): [string, string] => [name, cell(journal, name)]),
+    ...INVARIANT_NAMES.map((name): [string, string] => [
+      name,
+      cell(journal, name, withExpectations),
+    ]),
     ["produced", figures === undefined ? "-" : count(figures.produced)],
     ["acknowledged", figures === undefined ? "-" : count(figures.acknowledged)],
     ["expected", verdict === null ? "-" : count(verdict.ledger.expected)],
@@ -49,13 +57,22 @@ function rows(journal: Journal): Array<[string, string]> {
         ? "-"
         : `${(figures.bufferHighWaterBytes / figures.bufferBoundBytes).toFixed(1)}× bound (${count(figures.bufferHighWaterBytes)} B, ${figures.bufferHighWaterBuffers} buffers)`,
     ],
-    ["as expected", journal.asExpected ? "yes" : "NO"],
+    ...(withExpectations
+      ? [["as expected", journal.asExpected ? "yes" : "NO"] satisfies [string, string]]
+      : []),
   ];
 }
 
-/** A table with one column per run. */
-export function formatSummary(journals: readonly Journal[]): string {
-  const table = journals.map(rows);
+/**
+ * A table with one column per run. Without expectations (a replay, which judges the run against
+ * what its schedule recorded) the invariants show their status only and there is no "as
+ * expected" row.
+ */
+export function formatSummary(
+  journals: readonly Journal[],
+  { withExpectations = true }: { withExpectations?: boolean } = {},
+): string {
+  const table = journals.map((journal) => rows(journal, withExpectations));
   const labels = table[0]!.map(([label]) => label);
   const header = [
     "",
