@@ -12,7 +12,7 @@ import { checkInvariants } from "../invariants/index.ts";
 import type { InvariantName, Observations } from "../invariants/types.ts";
 import { collectDeliveries, collectJobs } from "../ledger/collect.ts";
 import { computeLedger } from "../ledger/ledger.ts";
-import { registerCleanup } from "../runtime/cleanup.ts";
+import { registerCleanup, signalReceived } from "../runtime/cleanup.ts";
 import { every } from "../runtime/every.ts";
 import { directLinks, type LinkProvider } from "../runtime/links.ts";
 import { processRuntime } from "../runtime/process/process-runtime.ts";
@@ -432,7 +432,8 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       await sleep(workloadStart + experiment.duration - clock.now());
     }
   } catch (failure) {
-    if (failure instanceof Interrupted || interrupted()) status = "interrupted";
+    if (failure instanceof Interrupted || interrupted() || signalReceived() !== null)
+      status = "interrupted";
     else {
       status = "failed";
       error = (failure as Error).stack ?? String(failure);

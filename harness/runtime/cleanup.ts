@@ -25,6 +25,15 @@ const HANDLED_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 const registered: Cleanup[] = [];
 let exiting = false;
+let received: NodeJS.Signals | null = null;
+
+/**
+ * The signal the cleanups are running for, or null: work that fails after one (a start whose
+ * containers were removed under it) was interrupted rather than broken.
+ */
+export function signalReceived(): NodeJS.Signals | null {
+  return received;
+}
 
 function onSignal(signal: NodeJS.Signals): void {
   const code = 128 + constants.signals[signal];
@@ -33,6 +42,7 @@ function onSignal(signal: NodeJS.Signals): void {
     process.exit(code);
   }
   exiting = true;
+  received = signal;
   const deadline = setTimeout(() => {
     process.stderr.write(`cleanup: still running after ${CLEANUP_TIMEOUT_MS} ms, exiting\n`);
     process.exit(code);

@@ -1,6 +1,7 @@
 // Nothing left behind: a harness SIGKILLed mid-run cannot remove its containers, its private
 // network or its proxy container; `spillway clean` then does, and leaves no container, network or
-// image of that run. A run that ends normally leaves nothing to clean.
+// image of that run. A harness sent SIGINT or SIGTERM, while its containers start or later,
+// removes everything itself.
 
 import { execa } from "execa";
 import { afterAll, expect, it } from "vitest";
@@ -65,6 +66,44 @@ describeContainers("nothing left behind by the container runtime", () => {
         filters: { label: [LABEL_IMAGE_HASH], dangling: ["true"] },
       });
       expect(dangling).toEqual([]);
+      killedRun = undefined;
+    },
+  );
+
+  it.each([
+    { signal: "SIGINT" as const, when: "while its containers start", code: 130 },
+    { signal: "SIGTERM" as const, when: "once its workload runs", code: 143 },
+  ])(
+    "a harness sent $signal $when removes its containers and network itself (exit $code)",
+    { timeout: 120_000 },
+    async ({ signal, when, code }) => {
+      const harness = execa(
+        process.execPath,
+        [CLI, "run", "network-partition", "--runtime", "container", "--network", "private"],
+        // No forced SIGKILL 5 s after the SIGTERM (execa's default): the cleanup may take longer.
+        { reject: false, cleanup: false, stdin: "ignore", all: true, forceKillAfterDelay: false },
+      );
+      const pid = harness.pid!;
+      let output = "";
+      harness.all!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+      const ours = async () =>
+        (await runResources()).containers.filter((container) =>
+          container.harness?.includes(`:${pid}:`),
+        );
+      expect(await eventually(async () => (await ours()).length >= 3, 60_000)).toBe(true);
+      const run = (await ours())[0]!.run;
+      killedRun = run;
+      if (when.startsWith("once")) {
+        // The progress line of the warmup: every service is up and the workload is running.
+        expect(await eventually(() => output.includes("] warmup"), 60_000)).toBe(true);
+      }
+      harness.kill(signal);
+      const result = await harness;
+      expect(result.exitCode, result.all).toBe(code);
+      expect(result.all).toMatch(/^status +interrupted$/m);
+      const after = await runResources();
+      expect(after.containers.filter((container) => container.run === run)).toEqual([]);
+      expect(after.networks.filter((network) => network.run === run)).toEqual([]);
       killedRun = undefined;
     },
   );

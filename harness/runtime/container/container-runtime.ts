@@ -93,6 +93,18 @@ interface RunContext {
   events: EventLog;
   limits: ContainerLimits;
   services: ContainerService[];
+  /** Set when the topology is stopped: no service or link starts after it. */
+  stopped: boolean;
+  /** The starts in flight, settled (release waits for them, then removes what they made). */
+  starting: Promise<void>;
+}
+
+/** Thrown by a start the topology's stop overtook (a SIGINT while the services were starting). */
+class StoppedWhileStarting extends Error {
+  constructor(runId: string) {
+    super(`the containers of run ${runId} were stopped while they were starting`);
+    this.name = "StoppedWhileStarting";
+  }
 }
 
 class RunningContainerTopology implements ContainerTopology {
@@ -143,6 +155,10 @@ class RunningContainerTopology implements ContainerTopology {
 
   /** Every step runs even when one before it failed; the failures are reported together. */
   private async release(): Promise<void> {
+    // A stop during the start (a signal) lets the starts in flight finish, starts nothing more,
+    // and then removes all they made: a container created after its removal would be left.
+    this.context.stopped = true;
+    await this.context.starting;
     const { services, links, networking } = this.context;
     const outcomes = [
       ...(await Promise.allSettled(services.map((service) => service.release()))),
@@ -233,10 +249,12 @@ async function startServices(context: RunContext): Promise<void> {
         for (const peer of spec.peers ?? []) {
           const target = findService(context.services, peer);
           const upstream = context.networking.peerUrl(peer, target.url());
+          if (context.stopped) throw new StoppedWhileStarting(context.runId);
           const link = await context.links.open({ name: linkName(spec.name, peer), upstream });
           peers[peer] = link.url;
         }
         connect(peers);
+        if (context.stopped) throw new StoppedWhileStarting(context.runId);
         await service.start();
       }),
     );
@@ -292,6 +310,8 @@ export function containerRuntime(options: ContainerRuntimeOptions = {}): Contain
         events: new EventLog(),
         limits,
         services: [],
+        stopped: false,
+        starting: Promise.resolve(),
       };
       const running = new RunningContainerTopology(context, options.keepRunDir ?? false);
       if (context.links instanceof ToxiproxyContainerLinks && networking.network !== undefined) {
@@ -302,7 +322,13 @@ export function containerRuntime(options: ContainerRuntimeOptions = {}): Contain
         });
       }
       try {
-        await startServices(context);
+        const starting = startServices(context);
+        context.starting = starting.then(
+          () => undefined,
+          () => undefined,
+        );
+        await starting;
+        if (context.stopped) throw new StoppedWhileStarting(runId);
       } catch (error) {
         await running.stop().catch(() => {});
         throw error;
