@@ -1,8 +1,21 @@
-// `spillway clean`: removes the containers and networks that crashed runs left behind (a
-// harness killed with SIGKILL cannot clean up after itself).
+// `spillway clean`: removes the containers, networks and run directories that crashed runs left
+// behind (a harness killed with SIGKILL cannot clean up after itself).
 
 import { Command } from "commander";
 import type { CleanReport } from "../runtime/container/clean.ts";
+import { cleanRunDirs, type RunDirReport } from "../runtime/run-dir.ts";
+
+function formatDirs(report: RunDirReport, dryRun: boolean): string {
+  const verb = dryRun ? "would remove" : "removed";
+  const lines = [
+    report.removed.length === 0
+      ? `${verb} no run directories`
+      : `${verb} ${report.removed.length} run directories: ${report.removed.join(", ")}`,
+  ];
+  if (report.live.length > 0)
+    lines.push(`left alone: ${report.live.join(", ")} (their harness still runs; --all to force)`);
+  return lines.join("\n");
+}
 
 function formatReport(report: CleanReport, dryRun: boolean): string {
   const verb = dryRun ? "would remove" : "removed";
@@ -21,27 +34,30 @@ function formatReport(report: CleanReport, dryRun: boolean): string {
 export function cleanCommand(): Command {
   return new Command("clean")
     .description(
-      "Remove the containers and networks (labelled spillway.run) that runs whose harness is gone left behind, and half-built images.",
+      "Remove what runs whose harness is gone left behind: containers and networks (labelled spillway.run), half-built images, and run directories (spillway-run-* in the temp directory).",
     )
     .option("--run <id>", "only the leftovers of this run (the spillway.run label)")
     .option("--all", "also those of runs whose harness still runs on this host")
     .option("--images", "also the cached pipeline images (spillway images build makes them again)")
     .option("--dry-run", "list what would be removed; remove nothing")
     .action(async (flags: { run?: string; all?: boolean; images?: boolean; dryRun?: boolean }) => {
+      const dryRun = flags.dryRun === true;
+      const scope = {
+        ...(flags.run === undefined ? {} : { runId: flags.run }),
+        all: flags.all === true,
+        dryRun,
+      };
       // Loaded here, not at start-up: testcontainers takes most of a second to load.
       const { dockerUnavailable } = await import("../runtime/container/docker.ts");
       const { cleanLeftovers } = await import("../runtime/container/clean.ts");
       const unavailable = await dockerUnavailable();
-      if (unavailable !== undefined) {
-        process.stdout.write(`nothing to clean: ${unavailable}\n`);
-        return;
+      if (unavailable === undefined) {
+        const report = await cleanLeftovers({ ...scope, images: flags.images === true });
+        process.stdout.write(`${formatReport(report, dryRun)}\n`);
+      } else {
+        process.stdout.write(`no containers, networks or images to clean: ${unavailable}\n`);
       }
-      const report = await cleanLeftovers({
-        ...(flags.run === undefined ? {} : { runId: flags.run }),
-        all: flags.all === true,
-        images: flags.images === true,
-        dryRun: flags.dryRun === true,
-      });
-      process.stdout.write(`${formatReport(report, flags.dryRun === true)}\n`);
+      const dirs = await cleanRunDirs(scope);
+      process.stdout.write(`${formatDirs(dirs, dryRun)}\n`);
     });
 }

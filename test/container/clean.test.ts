@@ -1,13 +1,13 @@
 // Nothing left behind: a harness SIGKILLed mid-run cannot remove its containers, its private
-// network or its proxy container; `spillway clean` then does, and leaves no container, network or
-// image of that run. A harness sent SIGINT or SIGTERM, while its containers start or later,
-// removes everything itself.
+// network, its proxy container or its run directory; `spillway clean` then does, and leaves no
+// container, network, image or directory of that run. A harness sent SIGINT or SIGTERM, while
+// its containers start or later, removes everything itself.
 
 import { execa } from "execa";
 import { afterAll, expect, it } from "vitest";
 import { dockerClient } from "../../harness/runtime/container/docker.ts";
 import { LABEL_IMAGE_HASH } from "../../harness/runtime/container/labels.ts";
-import { describeContainers, runResources, spillway } from "./support.ts";
+import { describeContainers, runDirsOf, runResources, spillway } from "./support.ts";
 import { eventually } from "../runtime/support.ts";
 
 const CLI = "harness/cli/main.ts";
@@ -53,6 +53,7 @@ describeContainers("nothing left behind by the container runtime", () => {
         left.containers.filter((container) => container.run === killedRun).length,
       ).toBeGreaterThanOrEqual(3);
       expect(left.networks.map((network) => network.run)).toContain(killedRun);
+      expect(runDirsOf(killedRun)).toHaveLength(1);
 
       const cleaned = await spillway(["clean"], { timeout: 60_000 });
       expect(cleaned.exitCode, cleaned.stderr).toBe(0);
@@ -61,6 +62,7 @@ describeContainers("nothing left behind by the container runtime", () => {
       const after = await runResources();
       expect(after.containers.filter((container) => container.run === killedRun)).toEqual([]);
       expect(after.networks.filter((network) => network.run === killedRun)).toEqual([]);
+      expect(runDirsOf(killedRun)).toEqual([]);
       const docker = (await dockerClient()).container.dockerode;
       const dangling = await docker.listImages({
         filters: { label: [LABEL_IMAGE_HASH], dangling: ["true"] },
@@ -104,6 +106,7 @@ describeContainers("nothing left behind by the container runtime", () => {
       const after = await runResources();
       expect(after.containers.filter((container) => container.run === run)).toEqual([]);
       expect(after.networks.filter((network) => network.run === run)).toEqual([]);
+      expect(runDirsOf(run)).toEqual([]);
       killedRun = undefined;
     },
   );

@@ -2,10 +2,13 @@
 // is a failure, not a skip. Elsewhere it is skipped with the reason, in one line.
 
 import { execa } from "execa";
+import { readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe } from "vitest";
 import { dockerClient, dockerUnavailable } from "../../harness/runtime/container/docker.ts";
 import { LABEL_RUN } from "../../harness/runtime/container/labels.ts";
+import { RUN_DIR_PREFIX } from "../../harness/runtime/run-dir.ts";
 
 export const DOCKER_UNAVAILABLE = await dockerUnavailable();
 
@@ -50,4 +53,21 @@ export async function runResources(): Promise<Leftovers> {
     })),
     networks: networks.map((info) => ({ name: info.Name, run: info.Labels?.[LABEL_RUN] ?? "" })),
   };
+}
+
+/** The run directories (spillway-run-* under the temp directory) of one run. */
+export function runDirsOf(runId: string): string[] {
+  return readdirSync(tmpdir())
+    .filter((name) => name.startsWith(RUN_DIR_PREFIX))
+    .map((name) => path.join(tmpdir(), name))
+    .filter((dir) => {
+      try {
+        const owner = JSON.parse(readFileSync(path.join(dir, "harness.json"), "utf8")) as {
+          run?: string;
+        };
+        return owner.run === runId;
+      } catch {
+        return false;
+      }
+    });
 }

@@ -10,6 +10,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it, type TestContext } from "vitest";
 import { isAlive } from "../../harness/runtime/process/proc.ts";
+import { cleanRunDirs } from "../../harness/runtime/run-dir.ts";
 import { survivors } from "./support.ts";
 
 const HARNESS = fileURLToPath(new URL("../fixtures/harness.ts", import.meta.url));
@@ -93,11 +94,16 @@ describe.concurrent("nothing is left behind when the harness", () => {
     context.expect(await survivors(report.children, GONE_WITHIN_MS)).toEqual([]);
   });
 
-  it("gets SIGKILL: every component notices its parent is gone and exits", async (context) => {
+  it("gets SIGKILL: every component notices its parent is gone and exits; clean removes its run dir", async (context) => {
     const { subprocess, report } = await startHarness(context);
     subprocess.kill("SIGKILL");
     context.expect((await subprocess).signal).toBe("SIGKILL");
     context.expect(await survivors(report.children, GONE_WITHIN_MS)).toEqual([]);
+    // The harness could not remove its run dir; `spillway clean` does (its maker is gone).
+    context.expect(existsSync(report.runDir)).toBe(true);
+    const cleaned = await cleanRunDirs({ root: tempRoot });
+    context.expect(cleaned.removed).toContain(report.runDir);
+    context.expect(existsSync(report.runDir)).toBe(false);
   });
 
   it("gets SIGKILL while a component is paused: the watchdog ends the paused one", async (context) => {

@@ -5,9 +5,7 @@
 // long as it runs; what a SIGKILLed harness leaves behind, `spillway clean` removes.
 
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ContainerRuntimeClient } from "testcontainers";
 import type { Net } from "../../../pipeline/core/seam.ts";
@@ -41,6 +39,7 @@ import {
   type ContainerLimits,
 } from "./service-container.ts";
 import { ToxiproxyContainerLinks } from "./toxiproxy-container.ts";
+import { createRunDir } from "../run-dir.ts";
 
 export interface ContainerRuntimeOptions {
   /** The pipeline image; default: the scratch image, built first if this project has none. */
@@ -293,8 +292,7 @@ export function containerRuntime(options: ContainerRuntimeOptions = {}): Contain
       image ??= resolveImage();
       const [client, imageName] = await Promise.all([dockerClient(), image]);
       const runId = newRunId();
-      const runDir = await mkdtemp(path.join(options.tempRoot ?? tmpdir(), "spillway-run-"));
-      mkdirSync(path.join(runDir, "logs"));
+      const runDir = await createRunDir({ root: options.tempRoot, runId });
       const networking =
         options.network === "private"
           ? await privateNetworking(client, networkName(runId), runLabels(runId))

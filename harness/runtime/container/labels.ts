@@ -4,8 +4,7 @@
 
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import { hostname } from "node:os";
-import { readStat } from "../process/proc.ts";
+import { harnessAlive, harnessIdentity } from "../harness-identity.ts";
 
 /** testcontainers' marker label, on everything it creates. */
 export const LABEL_TESTCONTAINERS = "org.testcontainers";
@@ -30,25 +29,12 @@ export function newRunId(): string {
   return randomUUID().slice(0, 12);
 }
 
-/** A live process as `<host>:<pid>:<start time>`; a zombie is dead (it only awaits reaping). */
-function processIdentity(pid: number): string | undefined {
-  const stat = readStat(pid);
-  return stat === undefined || stat.state === "Z"
-    ? undefined
-    : `${hostname()}:${pid}:${stat.startTime}`;
-}
-
 export function runLabels(runId: string): Record<string, string> {
-  const harness = processIdentity(process.pid);
+  const harness = harnessIdentity();
   return { [LABEL_RUN]: runId, ...(harness === undefined ? {} : { [LABEL_HARNESS]: harness }) };
 }
 
-/** Whether the harness named by a LABEL_HARNESS value still runs on this host. */
-export function harnessAlive(label: string | undefined): boolean {
-  if (label === undefined) return false;
-  const [host, pid] = label.split(":");
-  return host === hostname() && processIdentity(Number(pid)) === label;
-}
+export { harnessAlive };
 
 /** testcontainers' own labels, for what Spillway creates through the raw client (networks). */
 export function testcontainersLabels(): Record<string, string> {

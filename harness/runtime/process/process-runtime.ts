@@ -4,8 +4,7 @@
 // the SIGKILL of the harness while a service is paused.
 
 import { mkdirSync, rmSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { registerCleanup } from "../cleanup.ts";
@@ -25,6 +24,7 @@ import { componentArguments } from "./command-line.ts";
 import { DEFAULT_PROCESS_LIMITS, ProcessService, type ProcessLimits } from "./service-process.ts";
 import { ServiceLog } from "./service-log.ts";
 import { startWatchdog, type Watchdog } from "./watchdog.ts";
+import { createRunDir } from "../run-dir.ts";
 
 export const COMPONENT_ENTRY = fileURLToPath(
   new URL("../../../pipeline/host/main.ts", import.meta.url),
@@ -214,8 +214,7 @@ export function processRuntime(options: ProcessRuntimeOptions = {}): ProcessRunt
     clock: realClock,
     async start(spec, startOptions = {}) {
       const topology = parseTopology(spec);
-      const runDir = await mkdtemp(path.join(options.tempRoot ?? tmpdir(), "spillway-run-"));
-      mkdirSync(path.join(runDir, "logs"));
+      const runDir = await createRunDir({ root: options.tempRoot });
       const context: RunContext = {
         topology,
         runDir,
