@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { afterAll, expect, it } from "vitest";
 import { dockerClient } from "../../harness/runtime/container/docker.ts";
 import { LABEL_IMAGE_HASH } from "../../harness/runtime/container/labels.ts";
-import { describeContainers, runDirsOf, runResources, spillway } from "./support.ts";
+import { containersOf, describeContainers, runDirsOf, runResources, spillway } from "./support.ts";
 import { eventually } from "../runtime/support.ts";
 
 const CLI = "harness/cli/main.ts";
@@ -30,10 +30,7 @@ describeContainers("nothing left behind by the container runtime", () => {
         { reject: false, cleanup: false, stdin: "ignore" },
       );
       const pid = harness.pid!;
-      const ours = async () =>
-        (await runResources()).containers.filter((container) =>
-          container.harness?.includes(`:${pid}:`),
-        );
+      const ours = () => containersOf(pid);
       // The proxy container and two services: the run is under way.
       expect(await eventually(async () => (await ours()).length >= 3, 60_000)).toBe(true);
       killedRun = (await ours())[0]!.run;
@@ -88,10 +85,7 @@ describeContainers("nothing left behind by the container runtime", () => {
       const pid = harness.pid!;
       let output = "";
       harness.all!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      const ours = async () =>
-        (await runResources()).containers.filter((container) =>
-          container.harness?.includes(`:${pid}:`),
-        );
+      const ours = () => containersOf(pid);
       expect(await eventually(async () => (await ours()).length >= 3, 60_000)).toBe(true);
       const run = (await ours())[0]!.run;
       killedRun = run;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe } from "vitest";
 import { dockerClient, dockerUnavailable } from "../../harness/runtime/container/docker.ts";
-import { LABEL_RUN } from "../../harness/runtime/container/labels.ts";
+import { LABEL_HARNESS, LABEL_RUN, LABEL_SERVICE } from "../../harness/runtime/container/labels.ts";
 import { RUN_DIR_PREFIX } from "../../harness/runtime/run-dir.ts";
 
 export const DOCKER_UNAVAILABLE = await dockerUnavailable();
@@ -34,8 +34,17 @@ export function spillway(args: readonly string[], options: { timeout: number }) 
   });
 }
 
+export interface RunContainer {
+  id: string;
+  run: string;
+  harness: string | undefined;
+  service: string | undefined;
+  /** The image it was created from, as named at creation. */
+  image: string;
+}
+
 export interface Leftovers {
-  containers: Array<{ id: string; run: string; harness: string | undefined }>;
+  containers: RunContainer[];
   networks: Array<{ name: string; run: string }>;
 }
 
@@ -49,10 +58,19 @@ export async function runResources(): Promise<Leftovers> {
     containers: containers.map((info) => ({
       id: info.Id,
       run: info.Labels[LABEL_RUN] ?? "",
-      harness: info.Labels["spillway.harness"],
+      harness: info.Labels[LABEL_HARNESS],
+      service: info.Labels[LABEL_SERVICE],
+      image: info.Image,
     })),
     networks: networks.map((info) => ({ name: info.Name, run: info.Labels?.[LABEL_RUN] ?? "" })),
   };
+}
+
+/** The containers made by the harness process `pid`. */
+export async function containersOf(pid: number): Promise<RunContainer[]> {
+  return (await runResources()).containers.filter((container) =>
+    container.harness?.includes(`:${pid}:`),
+  );
 }
 
 /** The run directories (spillway-run-* under the temp directory) of one run. */

@@ -8,45 +8,44 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { execa } from "execa";
 import { GenericContainer } from "testcontainers";
 import { afterAll, expect, it } from "vitest";
 import { dockerClient } from "../../harness/runtime/container/docker.ts";
 import { buildPipelineImage } from "../../harness/runtime/container/image.ts";
-import { ENTRY_POINTS, IMAGE_APP_DIR } from "../../harness/runtime/container/image-inputs.ts";
-import { LABEL_HARNESS, LABEL_RUN, LABEL_SERVICE } from "../../harness/runtime/container/labels.ts";
-import { describeContainers, runResources } from "./support.ts";
+import {
+  EMBEDDED_TOXIPROXY_COMMAND,
+  TOXIPROXY_ALIAS,
+  TOXIPROXY_CONTROL_PORT,
+} from "../../harness/runtime/container/toxiproxy-container.ts";
+import { eventually } from "../runtime/support.ts";
+import { containersOf, describeContainers, runResources, spillway } from "./support.ts";
 
-const CLI = "harness/cli/main.ts";
-const contexts: string[] = [];
 let standIn: string | undefined;
 
 afterAll(async () => {
-  for (const dir of contexts) rmSync(dir, { recursive: true, force: true });
-  if (standIn !== undefined)
-    await (
-      await dockerClient()
-    ).container.dockerode
-      .getImage(standIn)
-      .remove({ force: true })
-      .catch(() => undefined);
+  if (standIn === undefined) return;
+  const docker = (await dockerClient()).container.dockerode;
+  await docker
+    .getImage(standIn)
+    .remove({ force: true })
+    .catch(() => undefined);
 });
 
 /** An image from the pipeline image that runs the fault proxy as a Toxiproxy image would. */
 async function buildStandIn(): Promise<string> {
-  await dockerClient();
   const pipeline = await buildPipelineImage();
   const context = mkdtempSync(path.join(tmpdir(), "spillway-toxiproxy-standin-"));
-  contexts.push(context);
-  const script = path.posix.join(IMAGE_APP_DIR, ENTRY_POINTS.toxiproxy);
-  writeFileSync(
-    path.join(context, "Dockerfile"),
-    `FROM ${pipeline.name}\nCMD ${JSON.stringify([script, "-host=0.0.0.0"])}\nEXPOSE 8474\n`,
-  );
-  const name = `spillway-toxiproxy-standin:${pipeline.hash}`;
-  standIn = name;
-  await GenericContainer.fromDockerfile(context).build(name, { deleteOnExit: false });
-  return name;
+  try {
+    writeFileSync(
+      path.join(context, "Dockerfile"),
+      `FROM ${pipeline.name}\nCMD ${JSON.stringify(EMBEDDED_TOXIPROXY_COMMAND)}\nEXPOSE ${TOXIPROXY_CONTROL_PORT}\n`,
+    );
+    standIn = `spillway-toxiproxy-standin:${pipeline.hash}`;
+    await GenericContainer.fromDockerfile(context).build(standIn, { deleteOnExit: false });
+    return standIn;
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
 }
 
 describeContainers("--toxiproxy-image on a private network", () => {
@@ -55,10 +54,8 @@ describeContainers("--toxiproxy-image on a private network", () => {
     { timeout: 180_000 },
     async () => {
       const image = await buildStandIn();
-      const harness = execa(
-        process.execPath,
+      const harness = spillway(
         [
-          CLI,
           "run",
           "network-partition",
           "--runtime",
@@ -70,40 +67,25 @@ describeContainers("--toxiproxy-image on a private network", () => {
           "--profile",
           "legacy-2024",
         ],
-        { reject: false, stdin: "ignore", all: true, timeout: 150_000 },
+        { timeout: 150_000 },
       );
-      // Which image the run's proxy container is made of, seen while the run is under way.
-      const docker = (await dockerClient()).container.dockerode;
-      let proxyImage: string | undefined;
-      let run: string | undefined;
-      let finished = false;
-      void harness.finally(() => (finished = true));
-      const watching = (async () => {
-        while (!finished && proxyImage === undefined) {
-          const proxies = await docker.listContainers({
-            all: true,
-            filters: { label: [`${LABEL_SERVICE}=toxiproxy`] },
-          });
-          const mine = proxies.find((info) =>
-            info.Labels[LABEL_HARNESS]?.includes(`:${harness.pid}:`),
-          );
-          if (mine !== undefined) {
-            proxyImage = mine.Image;
-            run = mine.Labels[LABEL_RUN];
-          } else await new Promise((resolve) => setTimeout(resolve, 250));
-        }
-      })();
+      // The run's proxy container, seen while the run is under way.
+      const proxyOf = async () =>
+        (await containersOf(harness.pid!)).find(
+          (container) => container.service === TOXIPROXY_ALIAS,
+        );
+      expect(await eventually(async () => (await proxyOf()) !== undefined, 60_000)).toBe(true);
+      const proxy = (await proxyOf())!;
       const result = await harness;
-      await watching;
-      expect(result.exitCode, result.all).toBe(0);
-      expect(proxyImage).toBe(image);
-      expect(result.all).toMatch(/^no-silent-loss +violated ✓$/m);
-      expect(result.all).toMatch(/^lost silently +[1-9][\d,]* \(/m);
-      expect(result.all).toMatch(/^as expected +yes$/m);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(proxy.image).toBe(image);
+      expect(result.stdout).toMatch(/^no-silent-loss +violated ✓$/m);
+      expect(result.stdout).toMatch(/^lost silently +[1-9][\d,]* \(/m);
+      expect(result.stdout).toMatch(/^as expected +yes$/m);
       // The run removed what it made, the proxy container included.
       const left = await runResources();
-      expect(left.containers.filter((container) => container.run === run)).toEqual([]);
-      expect(left.networks.filter((network) => network.run === run)).toEqual([]);
+      expect(left.containers.filter((container) => container.run === proxy.run)).toEqual([]);
+      expect(left.networks.filter((network) => network.run === proxy.run)).toEqual([]);
     },
   );
 });

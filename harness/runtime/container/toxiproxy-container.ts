@@ -15,8 +15,12 @@ import { LABEL_SERVICE } from "./labels.ts";
 import type { StartedNetwork } from "testcontainers";
 
 export const TOXIPROXY_ALIAS = "toxiproxy";
-const CONTROL_PORT = 8474;
-const TOXIPROXY_SCRIPT = path.posix.join(IMAGE_APP_DIR, ENTRY_POINTS.toxiproxy);
+export const TOXIPROXY_CONTROL_PORT = 8474;
+/** The pipeline image's command that runs the embedded fault proxy as a Toxiproxy image would. */
+export const EMBEDDED_TOXIPROXY_COMMAND: readonly string[] = [
+  path.posix.join(IMAGE_APP_DIR, ENTRY_POINTS.toxiproxy),
+  "-host=0.0.0.0",
+];
 
 export interface ToxiproxyPlacement {
   network: StartedNetwork;
@@ -33,7 +37,7 @@ export interface ToxiproxyPlacement {
 class ControlPortToxiproxy extends ToxiProxyContainer {
   constructor(image: string) {
     super(image);
-    this.exposedPorts = [CONTROL_PORT];
+    this.exposedPorts = [TOXIPROXY_CONTROL_PORT];
   }
 }
 
@@ -78,10 +82,10 @@ export class ToxiproxyContainerLinks implements LinkProvider, LinkControl {
       .withNetwork(placement.network)
       .withNetworkAliases(TOXIPROXY_ALIAS)
       .withLabels({ ...placement.labels, [LABEL_SERVICE]: TOXIPROXY_ALIAS });
-    if (this.image === undefined) container.withCommand([TOXIPROXY_SCRIPT, "-host=0.0.0.0"]);
+    if (this.image === undefined) container.withCommand([...EMBEDDED_TOXIPROXY_COMMAND]);
     const started = await container.start();
     const links = toxiproxyLinks({
-      url: `http://${started.getHost()}:${started.getMappedPort(CONTROL_PORT)}`,
+      url: `http://${started.getHost()}:${started.getMappedPort(TOXIPROXY_CONTROL_PORT)}`,
       listen: "0.0.0.0:0",
       advertise: (listen) =>
         `http://${TOXIPROXY_ALIAS}:${listen.slice(listen.lastIndexOf(":") + 1)}`,
