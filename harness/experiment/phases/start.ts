@@ -1,0 +1,55 @@
+// The first phase: start the topology (peers first, every service ready), then the observer and
+// the workload.
+
+import { seededRng } from "../../../pipeline/core/seeded-rng.ts";
+import { selectJobTenants } from "../../workload/tenants.ts";
+import { Workload } from "../../workload/workload.ts";
+import { Observer } from "../observer.ts";
+import { referenceTopology } from "../reference-topology.ts";
+import type { RunState } from "../run-state.ts";
+
+/** The jobs the run starts with: every dataset of every job tenant. */
+export function initialJobs(state: RunState): Array<{ tenant: string; dataset: string }> {
+  const { workload } = state.experiment;
+  return selectJobTenants(workload).flatMap((tenant) =>
+    workload.datasets.map((dataset) => ({ tenant, dataset })),
+  );
+}
+
+export async function startTopology(state: RunState): Promise<void> {
+  const { experiment, options } = state;
+  await state.step("start", "start topology", async () => {
+    const topology = await state.runtime.start(
+      referenceTopology({
+        profile: options.profile,
+        flaws: options.flaws ?? experiment.flaws,
+        sinks: experiment.topology.sinks,
+        jobs: initialJobs(state),
+        datasets: experiment.workload.datasets,
+        limits: experiment.topology.limits as never,
+        sinkLatencyMs: experiment.topology.sinkLatencyMs,
+      }),
+      { links: state.linkProvider },
+    );
+    state.topology = topology;
+    for (const [service, megabytes] of Object.entries(experiment.topology.memoryCapMb ?? {})) {
+      topology.service(service).setMemoryCap(megabytes);
+    }
+  });
+}
+
+/** Starts watching the topology and driving the workload; returns when the workload started. */
+export function startWorkload(state: RunState): number {
+  const topology = state.topology;
+  if (topology === null) throw new Error("the workload needs a started topology");
+  state.observer = new Observer(topology, state.experiment.topology.maxBufferMemoryMb);
+  state.observer.start();
+  state.workload = new Workload(
+    { clock: state.clock, rng: seededRng(state.options.seed), net: topology.net },
+    topology.service("forwarder").url(),
+    state.experiment.workload,
+  );
+  const workloadStart = state.clock.now();
+  state.workload.start();
+  return workloadStart;
+}

@@ -1,0 +1,98 @@
+// The verdict: settle every event in the ledger from what the harness collected, and check the
+// invariants over the run's observations.
+
+import { checkInvariants } from "../../invariants/index.ts";
+import type { Observations } from "../../invariants/types.ts";
+import { collectDeliveries, collectJobs } from "../../ledger/collect.ts";
+import { computeLedger } from "../../ledger/ledger.ts";
+import type { Verdict } from "../journal.ts";
+import { ledgerStreams, withinWindow } from "../ledger-input.ts";
+import type { RunState } from "../run-state.ts";
+
+const share = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
+
+export async function settleVerdict(state: RunState): Promise<Verdict> {
+  const { topology, workload, observer } = state.running();
+  const { experiment, limits, clock } = state;
+  const services = topology.services.map((service) => ({
+    name: service.name,
+    component: service.component,
+    url: service.url(),
+  }));
+  const [deliveries, { spans }] = await Promise.all([
+    collectDeliveries(topology.net, services),
+    collectJobs(
+      topology.net,
+      services.find((service) => service.component === "config")!,
+    ),
+  ]);
+  const streams = ledgerStreams(workload.record);
+  const graceMs = 2 * limits.configPollMs + 200;
+  const drops = observer.declaredDrops();
+  const ledger = computeLedger({ streams, deliveries, drops, jobs: spans, graceMs });
+  const windowEnd = state.lastHealAt ?? clock.now();
+  const windowLedger =
+    state.firstFaultAt === null
+      ? null
+      : computeLedger({
+          streams: withinWindow(streams, state.firstFaultAt, windowEnd),
+          deliveries,
+          drops,
+          jobs: spans,
+          graceMs,
+        });
+  const maxBytes = Math.max(0, ...observer.bufferSamples.map((sample) => sample.highWaterBytes));
+  const maxBuffers = Math.max(
+    0,
+    ...observer.bufferSamples.map((sample) => sample.highWaterBuffers),
+  );
+  const observations: Observations = {
+    startedAt: state.started,
+    ledger,
+    drained: state.drained,
+    unreadableDrops: observer.unreadable(),
+    buffer: {
+      samples: observer.bufferSamples,
+      bounds: {
+        maxBufferBytes: limits.maxBufferBytes,
+        maxBuffers: limits.maxBuffers,
+        maxMemoryMb: experiment.topology.maxBufferMemoryMb,
+      },
+      memoryExceeded: observer.memoryExceeded,
+    },
+    configDecisions: observer.configDecisions(),
+    recovery: {
+      lastHealAt: state.lastHealAt,
+      recoveredAt: state.recoveredAt,
+      boundMs: experiment.recoveryBound,
+      observedUntil: clock.now(),
+    },
+  };
+  const results = checkInvariants(observations, experiment.invariants);
+  const stats = workload.stats();
+  return {
+    invariants: Object.fromEntries(results.map((result) => [result.name, result])),
+    ledger: ledger.totals,
+    ledgerByTenant: ledger.tenants,
+    incidentWindow:
+      windowLedger === null
+        ? null
+        : {
+            fromMs: state.firstFaultAt! - state.started,
+            toMs: windowEnd - state.started,
+            ledger: windowLedger.totals,
+            silentLossShare: share(windowLedger.totals.lost, windowLedger.totals.expected),
+          },
+    figures: {
+      produced: stats.produced,
+      acknowledged: stats.acked,
+      deliveredShare: share(ledger.totals.delivered, ledger.totals.expected),
+      silentLossShare: share(ledger.totals.lost, ledger.totals.expected),
+      bufferHighWaterBytes: maxBytes,
+      bufferHighWaterBuffers: maxBuffers,
+      bufferBoundBytes: limits.maxBufferBytes,
+      bufferBoundBuffers: limits.maxBuffers,
+      eventsPerSecond: share(stats.produced, experiment.duration / 1000),
+    },
+  };
+}

@@ -1,0 +1,149 @@
+// The state of one experiment run, shared by its phases (harness/experiment/phases/): what was
+// started, which faults are in force, when the first fault began and the last one healed, the
+// journal's steps and notes. Each phase is a named function over this one object, so that it
+// can be read and tested alone (docs/architecture.md §6).
+
+import { resolveLimits, type Limits } from "../../pipeline/core/limits.ts";
+import type { Clock } from "../../pipeline/core/seam.ts";
+import type { ActiveFault, FaultContext, LinkControl } from "../faults/fault.ts";
+import type { LinkProvider } from "../runtime/links.ts";
+import type { Runtime, RunningTopology } from "../runtime/runtime.ts";
+import type { Workload } from "../workload/workload.ts";
+import type { Experiment } from "./definition.ts";
+import type { JournalStep, RunStatus, Verdict } from "./journal.ts";
+import type { Observer } from "./observer.ts";
+import type { RunOptions } from "./runner.ts";
+
+/** Thrown by a phase's wait when the run is interrupted (caller's signal, SIGINT, SIGTERM). */
+export class Interrupted extends Error {
+  constructor() {
+    super("interrupted");
+    this.name = "Interrupted";
+  }
+}
+
+export interface ActiveEntry {
+  name: string;
+  fault: ActiveFault;
+}
+
+/** The longest single sleep of a phase's wait: an interruption is noticed within this. */
+const SLEEP_SLICE_MS = 100;
+
+export class RunState {
+  readonly experiment: Experiment;
+  readonly options: RunOptions;
+  readonly runtime: Runtime;
+  readonly clock: Clock;
+  readonly started: number;
+  readonly limits: Limits;
+  /** The fault proxies on every link, or null when services call each other directly. */
+  readonly proxies: (LinkProvider & LinkControl) | null;
+  readonly linkProvider: LinkProvider;
+  readonly steps: JournalStep[] = [];
+  readonly notes: Array<{ atMs: number; message: string }> = [];
+  readonly interruption = new AbortController();
+
+  phase = "start";
+  status: RunStatus = "completed";
+  deviated = false;
+  error: string | undefined = undefined;
+  verdict: Verdict | null = null;
+
+  topology: RunningTopology | null = null;
+  workload: Workload | null = null;
+  observer: Observer | null = null;
+  /** Faults in force, oldest first. */
+  readonly active: ActiveEntry[] = [];
+  firstFaultAt: number | null = null;
+  lastHealAt: number | null = null;
+  /** When the pipeline was seen recovered after the last heal (null: not seen). */
+  recoveredAt: number | null = null;
+  drained = false;
+
+  constructor(
+    experiment: Experiment,
+    options: RunOptions,
+    runtime: Runtime,
+    proxies: (LinkProvider & LinkControl) | null,
+    linkProvider: LinkProvider,
+  ) {
+    this.experiment = experiment;
+    this.options = options;
+    this.runtime = runtime;
+    this.clock = runtime.clock;
+    this.started = this.clock.now();
+    this.limits = resolveLimits(experiment.topology.limits ?? {});
+    this.proxies = proxies;
+    this.linkProvider = linkProvider;
+    options.signal?.addEventListener("abort", () => this.interruption.abort(), { once: true });
+  }
+
+  since(): number {
+    return this.clock.now() - this.started;
+  }
+
+  note(message: string): void {
+    this.notes.push({ atMs: this.since(), message });
+  }
+
+  interrupted(): boolean {
+    return this.interruption.signal.aborted;
+  }
+
+  /** Waits `ms` on the run's clock; throws Interrupted as soon as the run is interrupted. */
+  async sleep(ms: number): Promise<void> {
+    const until = this.clock.now() + ms;
+    while (this.clock.now() < until) {
+      if (this.interrupted()) throw new Interrupted();
+      await this.clock.sleep(Math.min(SLEEP_SLICE_MS, until - this.clock.now()));
+    }
+  }
+
+  /** Runs one journal step: its phase, name, times, and whether it failed (and why). */
+  async step<T>(phase: string, name: string, body: () => Promise<T>): Promise<T> {
+    this.phase = phase;
+    const startedMs = this.since();
+    try {
+      const result = await body();
+      this.steps.push({ phase, name, startedMs, endedMs: this.since(), ok: true });
+      return result;
+    } catch (failure) {
+      this.steps.push({
+        phase,
+        name,
+        startedMs,
+        endedMs: this.since(),
+        ok: false,
+        detail: (failure as Error).message,
+      });
+      throw failure;
+    }
+  }
+
+  /** What a fault acts on; only once the topology and the workload have started. */
+  faultContext(): FaultContext {
+    if (this.topology === null || this.workload === null) {
+      throw new Error("a fault needs the running topology and workload; neither has started");
+    }
+    return {
+      topology: this.topology,
+      workload: this.workload,
+      links: this.proxies,
+      note: (message) => this.note(message),
+    };
+  }
+
+  /** The observer; the phases after the start may rely on it. */
+  watching(): Observer {
+    if (this.observer === null) throw new Error("the run's observer has not started");
+    return this.observer;
+  }
+
+  running(): { topology: RunningTopology; workload: Workload; observer: Observer } {
+    if (this.topology === null || this.workload === null || this.observer === null) {
+      throw new Error("the topology, workload and observer have not all started");
+    }
+    return { topology: this.topology, workload: this.workload, observer: this.observer };
+  }
+}
