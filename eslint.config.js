@@ -2,9 +2,9 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-// The determinism seam (DESIGN.md §2): component logic reaches time, randomness, network and
-// disk only through the injected Clock, Rng, Net and Disk interfaces, so that the same code runs
-// under real I/O (pipeline/host) and under the simulator.
+// The determinism seam (docs/architecture.md §2): component logic reaches time, randomness, network
+// and disk only through the injected Clock, Rng, Net and Disk interfaces, so that the same code
+// runs under real I/O (pipeline/host) and under the simulator.
 const seamFolders = [
   "pipeline/core/**/*.ts",
   "pipeline/config/**/*.ts",

@@ -1,7 +1,7 @@
-// 14 November 2024, time-compressed to about a minute (INCIDENT.md). Steady state; a job for a
-// new dataset makes the config generator emit an empty config; it is reverted a few seconds
-// later; the revert leaves the forwarder failing open, so every tenant's logs flood the buffer
-// at about 40× the configured demand; the buffer, its limits unconfigured, grows until its
+// 14 November 2024, time-compressed to about a minute (docs/architecture.md §10). Steady state; a
+// job for a new dataset makes the config generator emit an empty config; it is reverted a few
+// seconds later; the revert leaves the forwarder failing open, so every tenant's logs flood the
+// buffer at about 40× the configured demand; the buffer, its limits unconfigured, grows until its
 // memory cap kills it; the forwarder is fixed and restarted; the buffer needs a full reset and
 // restart; drain.
 //

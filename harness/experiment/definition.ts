@@ -1,6 +1,6 @@
-// An experiment (DESIGN.md §6): topology and profile, workload, a steady-state hypothesis, a
-// timed method of faults, rollbacks that always run, drain, the invariants to check and the
-// expected outcome per profile. Written as a TypeScript module (`defineExperiment`) or a
+// An experiment (docs/architecture.md §6): topology and profile, workload, a steady-state
+// hypothesis, a timed method of faults, rollbacks that always run, drain, the invariants to check
+// and the expected outcome per profile. Written as a TypeScript module (`defineExperiment`) or a
 // JSON/YAML file; both are checked here, once, against one schema, with errors that name the
 // path, the value and the expectation.
 

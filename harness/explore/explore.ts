@@ -1,8 +1,8 @@
-// Property-based exploration of fault schedules on the simulator (DESIGN.md §7): fast-check
-// draws schedules, each runs on a fresh simulation and every invariant is checked; the first
-// violation is shrunk by fast-check (fewer, earlier, shorter, simpler faults), then simplified
-// further — each step dropped, or replaced by a simpler kind of its family, while the same
-// invariant still breaks — and returned with
+// Property-based exploration of fault schedules on the simulator (docs/architecture.md §7):
+// fast-check draws schedules, each runs on a fresh simulation and every invariant is checked; the
+// first violation is shrunk by fast-check (fewer, earlier, shorter, simpler faults), then
+// simplified further — each step dropped, or replaced by a simpler kind of its family, while the
+// same invariant still breaks — and returned with
 // its evidence as a schedule file that replays on the simulator and on processes.
 
 import fc from "fast-check";

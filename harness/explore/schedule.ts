@@ -1,6 +1,6 @@
-// A fault schedule as data (DESIGN.md §7): a list of (offset, fault with its target, duration)
-// on a base experiment, with the profile, flaws and seed it ran with. The same file runs on the
-// simulator and on processes (`spillway replay`); an experiment's method is a schedule too.
+// A fault schedule as data (docs/architecture.md §7): a list of (offset, fault with its target,
+// duration) on a base experiment, with the profile, flaws and seed it ran with. The same file runs
+// on the simulator and on processes (`spillway replay`); an experiment's method is a schedule too.
 
 import { readFile, writeFile } from "node:fs/promises";
 import { z } from "zod";

@@ -1,5 +1,5 @@
-// Config faults (DESIGN.md §4) through the config service's API: add a job for a new dataset
-// (what set off 14 November 2024 under config.emptyOnNewDataset), push an empty or corrupt
+// Config faults (docs/architecture.md §4) through the config service's API: add a job for a new
+// dataset (what set off 14 November 2024 under config.emptyOnNewDataset), push an empty or corrupt
 // config, and revert to the previous good one.
 //
 // Heals: a pushed config is healed by a revert. Adding a job is an operator's change, not a

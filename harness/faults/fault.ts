@@ -1,4 +1,4 @@
-// The contract every fault follows (DESIGN.md §4): a named kind in a family, parameters
+// The contract every fault follows (docs/architecture.md §4): a named kind in a family, parameters
 // validated at the edge with zod, an `inject` that starts it, and the inverse that heals it.
 // Fault kinds live one file per family (harness/faults/<family>.ts) and register in
 // harness/faults/registry.ts.

@@ -1,6 +1,6 @@
-// Load faults (DESIGN.md §4) on the workload generator: a surge of all traffic, one tenant's
-// flood, and every tenant's flood, configured or not (what the fail-open forwarder let through
-// on 14 November 2024). A surge heals back to normal traffic and a tenant flood clears that
+// Load faults (docs/architecture.md §4) on the workload generator: a surge of all traffic, one
+// tenant's flood, and every tenant's flood, configured or not (what the fail-open forwarder let
+// through on 14 November 2024). A surge heals back to normal traffic and a tenant flood clears that
 // tenant's flood; the all-tenants flood puts back each tenant's multiplier as it was before,
 // so that a one-tenant flood still in force outlives it.
 

@@ -1,5 +1,5 @@
-// Network faults (DESIGN.md §4): the Toxiproxy toxics on one link's proxy, and the link down.
-// Parameters keep Toxiproxy's own attribute names and units, so that a Toxiproxy user reads
+// Network faults (docs/architecture.md §4): the Toxiproxy toxics on one link's proxy, and the link
+// down. Parameters keep Toxiproxy's own attribute names and units, so that a Toxiproxy user reads
 // them as they are. `stream` defaults to "downstream" (peer → caller, the answers), as in
 // Toxiproxy; "both" puts one toxic on each direction. Healing removes the toxics, or brings
 // the link back up.

@@ -1,6 +1,6 @@
 // Building blocks of the fault parameter schemas. Each says what it expects in its message, so
-// that an error reads `<path>: <value>: <expectation>` (STYLE.md: validate at the edge, once,
-// naming the field, the value and the expectation); every number has a bound.
+// that an error reads `<path>: <value>: <expectation>` (docs/architecture.md §9: validate at the
+// edge, once, naming the field, the value and the expectation); every number has a bound.
 
 import { z } from "zod";
 import { NAME_PATTERN } from "../../pipeline/core/event.ts";

@@ -1,7 +1,7 @@
 import { z } from "zod";
-// Process faults (DESIGN.md §4) through the runtime's service handles, so they work on every
-// runtime: kill (healed by a restart), pause (healed by resuming), restart (nothing to heal) and
-// a memory cap (healed by restoring the service's own cap, and restarting it if the cap
+// Process faults (docs/architecture.md §4) through the runtime's service handles, so they work on
+// every runtime: kill (healed by a restart), pause (healed by resuming), restart (nothing to heal)
+// and a memory cap (healed by restoring the service's own cap, and restarting it if the cap
 // killed it).
 
 import { answersOk } from "../http/json-client.ts";

@@ -1,5 +1,6 @@
-// Every fault kind by name (DESIGN.md §4), one table, and the schema of one fault step as an
-// experiment writes it: `{ kind: "network.latency", link: "forwarder->buffer", latency: 200 }`,
+// Every fault kind by name (docs/architecture.md §4), one table, and the schema of one fault step
+// as an experiment writes it:
+// `{ kind: "network.latency", link: "forwarder->buffer", latency: 200 }`,
 // its parameters checked by that kind's own schema.
 
 import { z } from "zod";
@@ -10,7 +11,7 @@ import { NETWORK_FAULTS } from "./network.ts";
 import { PROCESS_FAULTS } from "./process.ts";
 import { SINK_FAULTS } from "./sink.ts";
 
-/** Every kind, by family in DESIGN.md's order. */
+/** Every kind, by family in the order of docs/architecture.md §4. */
 export const FAULTS = [
   ...NETWORK_FAULTS,
   ...PROCESS_FAULTS,

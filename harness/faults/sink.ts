@@ -1,8 +1,8 @@
-// Sink faults (DESIGN.md §4): the customer's destination slow, erroring (5xx), throttling (429)
-// or down. The first three are switched on the sink's /fault endpoint and healed by switching
-// it back to "none". Down takes every proxied link into the sink down when the topology runs
-// with fault proxies (the sink keeps what it received, as a real destination would), and
-// otherwise kills the sink's process; heal brings the links up or restarts the sink.
+// Sink faults (docs/architecture.md §4): the customer's destination slow, erroring (5xx),
+// throttling (429) or down. The first three are switched on the sink's /fault endpoint and healed
+// by switching it back to "none". Down takes every proxied link into the sink down when the
+// topology runs with fault proxies (the sink keeps what it received, as a real destination would),
+// and otherwise kills the sink's process; heal brings the links up or restarts the sink.
 
 import type { SinkFault } from "../../pipeline/sink/sink-fault.ts";
 import { defineFault, healedBy } from "./define.ts";

@@ -1,5 +1,5 @@
-// bounded-buffer (DESIGN.md §5): the buffer's exact high-water marks (bytes held across all
-// buffers, and the number of buffers) stay within the profile's bounds, and its process stays
+// bounded-buffer (docs/architecture.md §5): the buffer's exact high-water marks (bytes held across
+// all buffers, and the number of buffers) stay within the profile's bounds, and its process stays
 // within its memory. The marks are the maxima over every /stats reading of the run: each
 // incarnation of the buffer reports its own since it started, so a restart does not hide one.
 

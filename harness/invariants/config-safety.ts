@@ -1,6 +1,6 @@
-// config-safety (DESIGN.md §5): an invalid config is never applied. The forwarder records
-// every config it considered, whether it passed the hardened check and whether it was put in
-// force; a decision both invalid and applied is the violation. With no decision at all, the
+// config-safety (docs/architecture.md §5): an invalid config is never applied. The forwarder
+// records every config it considered, whether it passed the hardened check and whether it was put
+// in force; a decision both invalid and applied is the violation. With no decision at all, the
 // forwarder's behaviour is unknown.
 
 import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";

@@ -1,5 +1,5 @@
-// The invariants of DESIGN.md §5, one file each, registered here by name. Each answers held,
-// violated or unknown from the observations of a run, with a one-line summary and evidence.
+// The invariants of docs/architecture.md §5, one file each, registered here by name. Each answers
+// held, violated or unknown from the observations of a run, with a one-line summary and evidence.
 
 import { checkBoundedBuffer } from "./bounded-buffer.ts";
 import { checkConfigSafety } from "./config-safety.ts";

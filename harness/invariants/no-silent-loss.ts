@@ -1,4 +1,4 @@
-// no-silent-loss (DESIGN.md §5): every expected event was delivered or declared dropped;
+// no-silent-loss (docs/architecture.md §5): every expected event was delivered or declared dropped;
 // lost = 0. A loss seen while the pipeline had not drained, or while some drops or sink
 // records could not be read, is unknown: the events may still arrive or have been declared.
 

@@ -1,6 +1,6 @@
-// recovery (DESIGN.md §5): after the last fault heals, the backlog drains and every service is
-// healthy again within a bound. Not recovered while the run watched for less than the bound is
-// unknown; not recovered after the bound, or recovered late, is a violation.
+// recovery (docs/architecture.md §5): after the last fault heals, the backlog drains and every
+// service is healthy again within a bound. Not recovered while the run watched for less than the
+// bound is unknown; not recovered after the bound, or recovered late, is a violation.
 
 import { duration, when } from "./format.ts";
 import type { InvariantResult, Observations } from "./types.ts";

@@ -1,5 +1,5 @@
-// tenant-isolation (DESIGN.md §5): no copy of an event reaches a destination that is not its
-// own pair's (misdelivered = 0), and nothing is delivered for a tenant while no job covered it
+// tenant-isolation (docs/architecture.md §5): no copy of an event reaches a destination that is not
+// its own pair's (misdelivered = 0), and nothing is delivered for a tenant while no job covered it
 // (deliveredWithoutJob = 0). A leak seen is conclusive; none seen while some sink's records
 // could not be read is unknown, since the leak may be there.
 

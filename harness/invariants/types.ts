@@ -1,4 +1,4 @@
-// What the invariants (DESIGN.md §5) look at, and what they answer.
+// What the invariants (docs/architecture.md §5) look at, and what they answer.
 
 import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";
 import type { LedgerReport } from "../ledger/ledger.ts";

@@ -1,5 +1,5 @@
-// The exact ledger (DESIGN.md §5): from what the workload had acknowledged, what every sink
-// received, what components declared dropped and the ground-truth job timeline, it puts every
+// The exact ledger (docs/architecture.md §5): from what the workload had acknowledged, what every
+// sink received, what components declared dropped and the ground-truth job timeline, it puts every
 // produced event in exactly one class, per tenant and in total:
 //
 //   produced = expected + rejected + indeterminate + unconfigured
@@ -94,7 +94,7 @@ export interface LedgerReport {
 export const SAMPLE_LIMIT = 10;
 
 /**
- * Filtering an event as unconfigured is not a declaration of loss (DESIGN.md §5): a drop
+ * Filtering an event as unconfigured is not a declaration of loss (docs/architecture.md §5): a drop
  * record whose reason is `unconfigured` (or `unconfigured: ...`) declares nothing, so an event
  * the ground truth expected stays lost.
  */

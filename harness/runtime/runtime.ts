@@ -1,5 +1,5 @@
-// The one interface of every runtime (DESIGN.md §3): process, sim and container implement it,
-// so the same experiment runs on all three.
+// The one interface of every runtime (docs/architecture.md §3): process, sim and container
+// implement it, so the same experiment runs on all three.
 
 import type { Clock, Net } from "../../pipeline/core/seam.ts";
 import type { LinkControl } from "../faults/fault.ts";

@@ -27,7 +27,7 @@ export interface ToxiproxyLinks extends LinkProvider, LinkControl {
   controlUrl(): string | undefined;
 }
 
-/** Where every proxy listens: a free port on loopback (DESIGN.md §3, process runtime). */
+/** Where every proxy listens: a free port on loopback (docs/architecture.md §3, process runtime). */
 const PROXY_LISTEN = "127.0.0.1:0";
 
 interface Control {

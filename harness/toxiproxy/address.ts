@@ -1,6 +1,6 @@
 // Listen and upstream addresses in Go's "host:port" form, and binding listeners for them.
 // A loopback name binds both loopbacks (127.0.0.1 and, when it is free, ::1) on one port, since
-// clients resolve `localhost` to either (TOXIPROXY.md).
+// clients resolve `localhost` to either (docs/toxiproxy.md).
 import type { AddressInfo, Server } from "node:net";
 import { bindFailure } from "./errors.ts";
 

@@ -1,5 +1,5 @@
 // The control plane (after Toxiproxy's api.go): every endpoint, status, message and JSON shape
-// of TOXIPROXY.md. Requests are handled one at a time, so no two changes interleave.
+// of docs/toxiproxy.md. Requests are handled one at a time, so no two changes interleave.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ApiError } from "./errors.ts";
 import { parseJson } from "./json-body.ts";

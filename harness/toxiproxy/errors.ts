@@ -1,4 +1,4 @@
-// The control plane's errors, worded exactly as Toxiproxy words them (TOXIPROXY.md): clients
+// The control plane's errors, worded exactly as Toxiproxy words them (docs/toxiproxy.md): clients
 // and scripts match on these messages.
 
 export class ApiError extends Error {

@@ -1,5 +1,5 @@
-// A limit on everything (STYLE.md): every buffer, wait and body the fault proxy handles is
-// bounded by a field of this one object.
+// A limit on everything (docs/architecture.md §9): every buffer, wait and body the fault proxy
+// handles is bounded by a field of this one object.
 
 export interface ToxiproxyLimits {
   /** Largest control-plane request body read; larger ones are refused with 400. */

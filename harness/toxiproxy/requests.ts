@@ -1,5 +1,5 @@
 // Request bodies of the control plane, validated once at the edge into the shapes the proxy
-// collection works with. Messages and the order of checks follow Toxiproxy (TOXIPROXY.md).
+// collection works with. Messages and the order of checks follow Toxiproxy (docs/toxiproxy.md).
 import { badRequestBody, invalidStream, invalidToxicType, missingField } from "./errors.ts";
 import { decodeFields, jsonKind } from "./json-body.ts";
 import { findToxicType, type Direction, type ToxicType } from "./toxic.ts";

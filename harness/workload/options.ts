@@ -1,5 +1,5 @@
-// The workload's knobs, each with a default and an explicit bound (STYLE.md: a limit on
-// everything). Options are validated once, here, at the edge; the rest of the workload trusts
+// The workload's knobs, each with a default and an explicit bound (docs/architecture.md §9: a limit
+// on everything). Options are validated once, here, at the edge; the rest of the workload trusts
 // them. The schema is exported so that the experiment schema can embed it.
 
 import { z } from "zod";

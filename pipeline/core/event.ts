@@ -1,6 +1,6 @@
-// Event identity (DESIGN.md §2): tenant, dataset, producer, and a dense per-stream sequence
-// number. Events travel as NDJSON; the payload carries a checksum of the identity so that a
-// sink can tell a genuine event from a corrupt or fabricated one.
+// Event identity (docs/architecture.md §2): tenant, dataset, producer, and a dense per-stream
+// sequence number. Events travel as NDJSON; the payload carries a checksum of the identity so that
+// a sink can tell a genuine event from a corrupt or fabricated one.
 
 export interface EventId {
   tenant: string;

@@ -1,4 +1,4 @@
-// The flaws of 14 November 2024 (DESIGN.md §2), one table. A profile is a set of flaws:
+// The flaws of 14 November 2024 (docs/architecture.md §2), one table. A profile is a set of flaws:
 // `legacy-2024` switches all of them on, `hardened` none, and each one can be toggled alone.
 // A flaw that is off means its safeguard is on.
 

@@ -1,5 +1,5 @@
-// A limit on everything (STYLE.md, after TigerBeetle): every queue, buffer, retry loop, wait
-// and timeout of the pipeline is bounded by a field of this one object.
+// A limit on everything (docs/architecture.md §9, after TigerBeetle): every queue, buffer, retry
+// loop, wait and timeout of the pipeline is bounded by a field of this one object.
 
 export interface Limits {
   /** Largest request body any component reads; larger ones get 413. */

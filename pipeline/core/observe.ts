@@ -1,5 +1,5 @@
-// The observability endpoints every component serves (DESIGN.md §2): /healthz, /metrics in
-// Prometheus text (prom-client) and /drops since a cursor.
+// The observability endpoints every component serves (docs/architecture.md §2): /healthz, /metrics
+// in Prometheus text (prom-client) and /drops since a cursor.
 
 import { Registry } from "prom-client";
 import type { DropLog } from "./drops.ts";

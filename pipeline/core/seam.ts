@@ -1,6 +1,6 @@
-// The determinism seam (DESIGN.md §2). Component logic receives these interfaces and nothing
-// else from the outside world; pipeline/host supplies real implementations and the simulator
-// supplies virtual ones. A lint rule (eslint.config.js) keeps the logic folders honest.
+// The determinism seam (docs/architecture.md §2). Component logic receives these interfaces and
+// nothing else from the outside world; pipeline/host supplies real implementations and the
+// simulator supplies virtual ones. A lint rule (eslint.config.js) keeps the logic folders honest.
 
 /** A cancellable pending timer. */
 export interface Timer {

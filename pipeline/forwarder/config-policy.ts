@@ -7,7 +7,7 @@
 //             filtered as unconfigured.
 //   forwarder.failOpenStuck: after any config error (a corrupt config, or an empty one it
 //             applied or refused), the next good config — the revert — leaves a fail-open flag
-//             set: every tenant is forwarded, configured or not (DESIGN.md §2).
+//             set: every tenant is forwarded, configured or not (docs/architecture.md §2).
 
 import type { FlawSet } from "../core/flaws.ts";
 import {

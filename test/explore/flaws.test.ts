@@ -1,5 +1,5 @@
-// Exploration finds each flaw that can break an invariant on its own (DESIGN.md §2; all but
-// config.emptyOnNewDataset and forwarder.failOpenStuck, which the hardened safeguards mask) and
+// Exploration finds each flaw that can break an invariant on its own (docs/architecture.md §2; all
+// but config.emptyOnNewDataset and forwarder.failOpenStuck, which the hardened safeguards mask) and
 // shrinks it to a few faults; and on legacy-2024 with config faults only, the buffer bound is
 // broken by the two steps of 14 November 2024, found from random schedules. Fixed seeds keep
 // the suite deterministic: the same runs as `spillway explore --flaws <flaw> --runs 500 --seed 1`.

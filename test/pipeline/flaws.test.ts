@@ -1,5 +1,5 @@
-// Each flaw of DESIGN.md §2, switched on alone under its triggering condition, produces its
-// failure mode; with the flaw off (hardened) the safeguard prevents it.
+// Each flaw of docs/architecture.md §2, switched on alone under its triggering condition, produces
+// its failure mode; with the flaw off (hardened) the safeguard prevents it.
 
 import { afterEach, describe, expect, it } from "vitest";
 import { batch, JOB_T1, TWO_JOBS } from "../support/events.ts";

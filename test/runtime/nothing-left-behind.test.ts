@@ -1,5 +1,5 @@
-// The harness is killed mid-run, each way; no component may survive it (DESIGN.md §3). The
-// harness is test/fixtures/harness.ts; it runs the real pipeline (config, sink-0, buffer) for
+// The harness is killed mid-run, each way; no component may survive it (docs/architecture.md §3).
+// The harness is test/fixtures/harness.ts; it runs the real pipeline (config, sink-0, buffer) for
 // the three ways a harness dies, and the quicker fixture component for the variants.
 
 import { execa } from "execa";

@@ -1,4 +1,4 @@
-// The control plane over raw HTTP: every error row of TOXIPROXY.md with its exact status and
+// The control plane over raw HTTP: every error row of docs/toxiproxy.md with its exact status and
 // message, and the JSON shapes clients rely on.
 import { beforeEach, describe, expect, it } from "vitest";
 import { api, closedPort, embeddedToxiproxy, errorBody, tcpServer, useCleanup } from "./helpers.ts";

@@ -1,6 +1,6 @@
-// The container runtime (DESIGN.md §3): every service a container of the pipeline image, created
-// with testcontainers and labelled with the run's id, on host networking (loopback ports, as
-// processes) or on a private bridge network. Its logs go to a run directory on the host that is
+// The container runtime (docs/architecture.md §3): every service a container of the pipeline image,
+// created with testcontainers and labelled with the run's id, on host networking (loopback ports,
+// as processes) or on a private bridge network. Its logs go to a run directory on the host that is
 // removed when the topology stops. A topology is registered with the cleanup registry for as
 // long as it runs; what a SIGKILLed harness leaves behind, `spillway clean` removes.
 

@@ -1,4 +1,4 @@
-// The Docker engine as testcontainers reaches it. Offline by default (ENVIRONMENT.md): Ryuk's
+// The Docker engine as testcontainers reaches it. Offline by default (docs/containers.md): Ryuk's
 // image and the alpine image testcontainers uses to find the host cannot be pulled here, so
 // unless the user says otherwise Ryuk is off (Spillway removes what it creates itself, and
 // `spillway clean` catches what a killed harness left) and the host is localhost.

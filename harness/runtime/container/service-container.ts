@@ -30,7 +30,7 @@ import { LABEL_SERVICE } from "./labels.ts";
 import { memoryInUse, type MemoryStats } from "./memory.ts";
 import type { Networking } from "./networking.ts";
 
-/** Every wait of the container runtime, bounded (STYLE.md). */
+/** Every wait of the container runtime, bounded (docs/architecture.md §9). */
 export interface ContainerLimits {
   /** From `docker start` to /healthz 200. */
   readyTimeoutMs: number;

@@ -1,5 +1,5 @@
-// The process runtime (DESIGN.md §3): every service a child process on a loopback port, its
-// logs and data in a run directory that is removed when the topology stops. A topology is
+// The process runtime (docs/architecture.md §3): every service a child process on a loopback port,
+// its logs and data in a run directory that is removed when the topology stops. A topology is
 // registered with the cleanup registry for as long as it runs, and a watchdog process covers
 // the SIGKILL of the harness while a service is paused.
 

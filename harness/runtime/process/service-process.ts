@@ -20,7 +20,7 @@ import { readRssBytes } from "./proc.ts";
 import type { ServiceLog } from "./service-log.ts";
 import type { Watchdog } from "./watchdog.ts";
 
-/** Every wait and buffer of the process runtime, bounded (STYLE.md). */
+/** Every wait and buffer of the process runtime, bounded (docs/architecture.md §9). */
 export interface ProcessLimits {
   /** From spawn to /healthz 200. */
   readyTimeoutMs: number;

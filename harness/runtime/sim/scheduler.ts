@@ -1,7 +1,7 @@
-// Virtual time for the simulator (DESIGN.md §2, after TigerBeetle's VOPR and FoundationDB's
-// simulation): one timer queue, one thread, no wall clock. The loop lets every promise chain
-// settle (a macrotask turn drains the microtask queue), then jumps to the earliest timer and
-// fires every timer due at that instant, in the order they were scheduled. Nothing else
+// Virtual time for the simulator (docs/architecture.md §2, after TigerBeetle's VOPR and
+// FoundationDB's simulation): one timer queue, one thread, no wall clock. The loop lets every
+// promise chain settle (a macrotask turn drains the microtask queue), then jumps to the earliest
+// timer and fires every timer due at that instant, in the order they were scheduled. Nothing else
 // advances time, so one seed gives one run, byte for byte.
 
 import type { Clock, Timer } from "../../../pipeline/core/seam.ts";

@@ -1,5 +1,5 @@
-// The sim runtime (DESIGN.md §3): the whole topology in this process under virtual time. A
-// Simulation owns the scheduler, the network, the seeds and the trace; its runtime starts
+// The sim runtime (docs/architecture.md §3): the whole topology in this process under virtual time.
+// A Simulation owns the scheduler, the network, the seeds and the trace; its runtime starts
 // topologies on it, and `run` drives virtual time until the harness code given to it finishes.
 // The same experiment runner, faults, workload, ledger and invariants run on it unchanged.
 
