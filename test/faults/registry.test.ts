@@ -117,7 +117,7 @@ describe("fault registry", () => {
     }
   });
 
-  it("covers every fault of DESIGN.md §4", () => {
+  it("covers every fault of docs/architecture.md §4", () => {
     expect([...FAULT_NAMES].sort()).toEqual(Object.keys(EXAMPLES).sort());
   });
 

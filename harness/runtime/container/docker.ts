@@ -29,6 +29,6 @@ export async function dockerUnavailable(): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     const message = (error as Error).message.split("\n")[0] ?? "no answer";
-    return `no Docker engine reachable (${message}); start one (ENVIRONMENT.md) or set DOCKER_HOST`;
+    return `no Docker engine reachable (${message}); start one (docs/containers.md) or set DOCKER_HOST`;
   }
 }
