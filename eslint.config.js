@@ -14,7 +14,8 @@ const seamFolders = [
   "pipeline/sink/**/*.ts",
   "harness/workload/**/*.ts",
 ];
-const seamMessage = "component logic must use the injected Clock/Net/Disk/Rng (docs/architecture.md §2)";
+const seamMessage =
+  "component logic must use the injected Clock/Net/Disk/Rng (docs/architecture.md §2)";
 const forbiddenModules = [
   "fs",
   "fs/promises",

@@ -1,6 +1,7 @@
 // The journal of one experiment run (JSON): every step with its times, the verdict with its
 // figures, and whether the outcomes matched what the experiment expects of the profile.
 
+import type { TimelineDisagreement } from "../ledger/job-record.ts";
 import type { Counts } from "../ledger/ledger.ts";
 import type { InvariantName, InvariantResult, InvariantStatus } from "../invariants/types.ts";
 
@@ -27,6 +28,17 @@ export interface Verdict {
   invariants: Partial<Record<InvariantName, InvariantResult>>;
   ledger: Counts;
   ledgerByTenant: Record<string, Counts>;
+  /**
+   * Where the ledger's job timeline came from (the harness's record of the changes it asked
+   * for), and how the config service's own timeline compares with it.
+   */
+  jobTimeline?: {
+    source: "harness";
+    changes: number;
+    crossCheck:
+      | { agrees: boolean; disagreements: number; first: TimelineDisagreement[] }
+      | { unreadable: string };
+  };
   /** The ledger restricted to events produced between the first fault and the last heal. */
   incidentWindow: { fromMs: number; toMs: number; ledger: Counts; silentLossShare: number } | null;
   figures: {

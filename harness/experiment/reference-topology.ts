@@ -21,13 +21,20 @@ export function sinkName(index: number): string {
   return `sink-${index}`;
 }
 
-export function referenceTopology(options: ReferenceTopologyOptions): TopologySpec {
-  const sinks = Array.from({ length: options.sinks }, (_, index) => sinkName(index));
-  const jobs = options.jobs.map(({ tenant, dataset }, index) => ({
+/** The jobs the config service starts with, spread over the sinks. */
+export function referenceJobs(
+  options: Pick<ReferenceTopologyOptions, "sinks" | "jobs">,
+): Array<{ tenant: string; dataset: string; destination: string }> {
+  return options.jobs.map(({ tenant, dataset }, index) => ({
     tenant,
     dataset,
-    destination: `${sinks[index % sinks.length]}/${tenant}.${dataset}`,
+    destination: `${sinkName(index % options.sinks)}/${tenant}.${dataset}`,
   }));
+}
+
+export function referenceTopology(options: ReferenceTopologyOptions): TopologySpec {
+  const sinks = Array.from({ length: options.sinks }, (_, index) => sinkName(index));
+  const jobs = referenceJobs(options);
   const limits = options.limits as Record<string, unknown> | undefined;
   return {
     profile: options.profile as TopologySpec["profile"],

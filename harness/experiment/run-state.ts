@@ -6,6 +6,7 @@
 import { resolveLimits, type Limits } from "../../pipeline/core/limits.ts";
 import type { Clock } from "../../pipeline/core/seam.ts";
 import type { ActiveFault, FaultContext, LinkControl } from "../faults/fault.ts";
+import type { JobRecord } from "../ledger/job-record.ts";
 import type { LinkProvider } from "../runtime/links.ts";
 import type { Runtime, RunningTopology } from "../runtime/runtime.ts";
 import type { Workload } from "../workload/workload.ts";
@@ -53,6 +54,8 @@ export class RunState {
   topology: RunningTopology | null = null;
   workload: Workload | null = null;
   observer: Observer | null = null;
+  /** The harness's record of the job changes it asked for (the ledger's ground truth). */
+  jobs: JobRecord | null = null;
   /** Faults in force, oldest first. */
   readonly active: ActiveEntry[] = [];
   firstFaultAt: number | null = null;
@@ -123,12 +126,13 @@ export class RunState {
 
   /** What a fault acts on; only once the topology and the workload have started. */
   faultContext(): FaultContext {
-    if (this.topology === null || this.workload === null) {
-      throw new Error("a fault needs the running topology and workload; neither has started");
+    if (this.topology === null || this.workload === null || this.jobs === null) {
+      throw new Error("a fault needs the running topology and workload; they have not started");
     }
     return {
       topology: this.topology,
       workload: this.workload,
+      jobs: this.jobs,
       links: this.proxies,
       note: (message) => this.note(message),
     };
@@ -140,10 +144,25 @@ export class RunState {
     return this.observer;
   }
 
-  running(): { topology: RunningTopology; workload: Workload; observer: Observer } {
-    if (this.topology === null || this.workload === null || this.observer === null) {
+  running(): {
+    topology: RunningTopology;
+    workload: Workload;
+    observer: Observer;
+    jobs: JobRecord;
+  } {
+    if (
+      this.topology === null ||
+      this.workload === null ||
+      this.observer === null ||
+      this.jobs === null
+    ) {
       throw new Error("the topology, workload and observer have not all started");
     }
-    return { topology: this.topology, workload: this.workload, observer: this.observer };
+    return {
+      topology: this.topology,
+      workload: this.workload,
+      observer: this.observer,
+      jobs: this.jobs,
+    };
   }
 }

@@ -6,9 +6,15 @@
 // breakage, and the incident was healed by the revert, not by removing the job: by default its
 // heal keeps the job (`onHeal: "keep-job"`); `onHeal: "disable-job"` disables it instead, which
 // regenerates the config from the jobs. A revert has nothing to heal.
+//
+// Every job change is written in the harness's own record (context.jobs) with when it was asked
+// and when the config service confirmed it, and after every change the harness reads the config
+// the service now publishes: the ledger judges against that record (docs/architecture.md §5).
 
 import { z } from "zod";
 import { HttpStatusError } from "../http/json-client.ts";
+import { readPublishedConfig } from "../ledger/collect.ts";
+import type { JobChangeCause, JobDefinition } from "../ledger/job-record.ts";
 import { defineFault, healedBy, nothingToHeal } from "./define.ts";
 import type { FaultContext } from "./fault.ts";
 import { choice, eventName, faultParams } from "./params.ts";
@@ -24,15 +30,48 @@ function configService(context: FaultContext) {
   return firstOf(context.topology, "config");
 }
 
+/** Reads the config the service now publishes into the record, for reverts and the verdict. */
+async function rememberPublished(context: FaultContext): Promise<void> {
+  const { topology } = context;
+  context.jobs.snapshot(
+    await readPublishedConfig(topology.net, { url: configService(context).url() }, () =>
+      topology.clock.now(),
+    ),
+  );
+}
+
+/**
+ * Sends a job change, recording it as asked before the request and as confirmed when a 2xx
+ * comes back; a refusal (4xx/5xx) changed nothing and leaves no record; no answer at all
+ * leaves the change unconfirmed.
+ */
+async function recordedChange<T>(
+  context: FaultContext,
+  changes: ReadonlyArray<JobDefinition & { enabled: boolean }>,
+  cause: JobChangeCause,
+  request: () => Promise<T>,
+): Promise<T> {
+  const { clock } = context.topology;
+  const askedAt = clock.now();
+  const settle = changes.map((change) => context.jobs.ask({ ...change, cause }, askedAt));
+  let answer: T;
+  try {
+    answer = await request();
+  } catch (error) {
+    if (!(error instanceof HttpStatusError)) for (const confirm of settle) confirm(null);
+    throw error;
+  }
+  const confirmedAt = clock.now();
+  for (const confirm of settle) confirm(confirmedAt);
+  await rememberPublished(context);
+  return answer;
+}
+
 async function revert(context: FaultContext): Promise<void> {
   let answer: Published & { revertedFrom?: number };
   try {
-    answer = (await callService(
-      context.topology,
-      configService(context),
-      "POST",
-      "/config/revert",
-      {},
+    answer = (await recordedChange(context, context.jobs.revertChanges(), "config.revert", () =>
+      callService(context.topology, configService(context), "POST", "/config/revert", {}),
     )) as Published & { revertedFrom?: number };
   } catch (error) {
     // An operator's revert with no earlier good config changes nothing; that is not a failure.
@@ -55,6 +94,7 @@ async function push(context: FaultContext, kind: "empty" | "corrupt") {
       kind,
     },
   )) as Published;
+  await rememberPublished(context);
   context.note(`${kind} config pushed as v${answer.version}`);
   return healedBy(() => revert(context));
 }
@@ -87,25 +127,27 @@ export const configAddJob = defineFault({
     const destination =
       params.destination ?? `${firstOf(context.topology, "sink").name}/${tenant}.${params.dataset}`;
     const config = configService(context);
-    const answer = (await callService(context.topology, config, "POST", "/jobs", {
-      tenant,
-      dataset: params.dataset,
-      destination,
-    })) as Published & { job: { id: string }; newDataset: boolean };
+    const job = { tenant, dataset: params.dataset, destination };
+    const answer = (await recordedChange(
+      context,
+      [{ ...job, enabled: true }],
+      "config.add-job",
+      () => callService(context.topology, config, "POST", "/jobs", job),
+    )) as Published & { job: { id: string }; newDataset: boolean };
     const { id } = answer.job;
     context.note(
       `job ${id} added: ${tenant}/${params.dataset} → ${destination} (config v${answer.version}${answer.newDataset ? ", a new dataset" : ""})`,
     );
     if (params.onHeal === "keep-job") return nothingToHeal();
     return healedBy(async () => {
-      const disabled = (await callService(
-        context.topology,
-        config,
-        "PATCH",
-        `/jobs/${encodeURIComponent(id)}`,
-        {
-          enabled: false,
-        },
+      const disabled = (await recordedChange(
+        context,
+        [{ ...job, enabled: false }],
+        "config.add-job heal",
+        () =>
+          callService(context.topology, config, "PATCH", `/jobs/${encodeURIComponent(id)}`, {
+            enabled: false,
+          }),
       )) as Published;
       context.note(`job ${id} disabled (config v${disabled.version})`);
     });

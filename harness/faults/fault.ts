@@ -5,6 +5,7 @@
 
 import type { z } from "zod";
 import type { RunningTopology } from "../runtime/runtime.ts";
+import type { JobRecord } from "../ledger/job-record.ts";
 import type { Workload } from "../workload/workload.ts";
 
 export const FAULT_FAMILIES = ["network", "process", "config", "load", "sink"] as const;
@@ -36,6 +37,8 @@ export interface FaultContext {
   workload: Workload;
   /** Null when the topology runs without fault proxies (direct links). */
   links: LinkControl | null;
+  /** The harness's own record of the job changes it asks for: the ledger's ground truth. */
+  jobs: JobRecord;
   /** Records a line in the experiment's journal. */
   note(message: string): void;
 }

@@ -51,6 +51,16 @@ export async function probeJson<T>(net: Net, url: string, timeoutMs: number): Pr
   }
 }
 
+/** GET of a body as text (a config may not be JSON at all); null on failure or non-2xx. */
+export async function probeText(net: Net, url: string, timeoutMs: number): Promise<string | null> {
+  try {
+    const response = await net.request({ method: "GET", url, timeoutMs });
+    return response.status >= 200 && response.status <= 299 ? response.body : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether `url` answers 200 within `timeoutMs` (e.g. a /healthz probe). */
 export async function answersOk(net: Net, url: string, timeoutMs: number): Promise<boolean> {
   try {

@@ -4,7 +4,8 @@
 
 import type { DropRecord } from "../../pipeline/core/drops.ts";
 import type { Net } from "../../pipeline/core/seam.ts";
-import { requestJson } from "../http/json-client.ts";
+import { probeText, requestJson } from "../http/json-client.ts";
+import { readSeenConfig, type SeenConfig } from "./job-record.ts";
 import type { SinkRecord } from "../../pipeline/sink/sink.ts";
 import type { JobChange } from "../../pipeline/config/config-service.ts";
 import { jobSpans, type JobSpan, type LedgerDelivery } from "./ledger.ts";
@@ -93,4 +94,17 @@ export async function collectJobs(
 
 export async function bufferStats(net: Net, buffer: ServiceAddress): Promise<BufferStats> {
   return getJson<BufferStats>(net, `${buffer.url}/stats`);
+}
+
+/** Most time a read of the published config may take. */
+const READ_CONFIG_TIMEOUT_MS = 5_000;
+
+/** The config the config service publishes now, as the harness reads it; null without an answer. */
+export async function readPublishedConfig(
+  net: Net,
+  config: { url: string },
+  seenAt: () => number,
+): Promise<SeenConfig | null> {
+  const body = await probeText(net, `${config.url}/config`, READ_CONFIG_TIMEOUT_MS);
+  return body === null ? null : readSeenConfig(body, seenAt());
 }

@@ -40,6 +40,11 @@ export interface JobSpan {
   destination: string;
   from: number;
   to: number | null;
+  /**
+   * Stretches where a change of the pair's job was asked for but not yet confirmed (to Infinity
+   * when no answer came): events produced within grace of them are indeterminate.
+   */
+  unsettled?: Array<[number, number]>;
 }
 
 export interface LedgerInput {
@@ -110,6 +115,7 @@ export function zeroCounts(): Counts {
 interface PairJobs {
   spans: JobSpan[];
   changesAscending: number[];
+  unsettled: Array<[number, number]>;
 }
 
 function indexJobs(jobs: readonly JobSpan[]): {
@@ -121,8 +127,10 @@ function indexJobs(jobs: readonly JobSpan[]): {
   for (const span of jobs) {
     const key = pairKey(span.tenant, span.dataset);
     let pair = byPair.get(key);
-    if (pair === undefined) byPair.set(key, (pair = { spans: [], changesAscending: [] }));
+    if (pair === undefined)
+      byPair.set(key, (pair = { spans: [], changesAscending: [], unsettled: [] }));
     pair.spans.push(span);
+    for (const window of span.unsettled ?? []) pair.unsettled.push(window);
     pair.changesAscending.push(span.from);
     if (span.to !== null) pair.changesAscending.push(span.to);
     let pairs = pairsByDestination.get(span.destination);
@@ -134,6 +142,16 @@ function indexJobs(jobs: readonly JobSpan[]): {
 }
 
 type Coverage = "covered" | "uncovered" | "near";
+
+/** Whether [firstAt, lastAt] comes within grace of a change asked for and not yet confirmed. */
+export function nearUnsettled(
+  windows: ReadonlyArray<readonly [number, number]>,
+  firstAt: number,
+  lastAt: number,
+  graceMs: number,
+): boolean {
+  return windows.some(([from, to]) => from - graceMs <= lastAt && firstAt <= to + graceMs);
+}
 
 /** Whether a job covered the pair over all of [firstAt, lastAt], with no change within grace. */
 function runCoverage(
@@ -152,6 +170,7 @@ function runCoverage(
     else high = middle;
   }
   if (low < changes.length && (changes[low] as number) <= lastAt + graceMs) return "near";
+  if (nearUnsettled(pair.unsettled, firstAt, lastAt, graceMs)) return "near";
   for (const span of pair.spans) {
     if (span.from <= firstAt && (span.to === null || lastAt <= span.to)) return "covered";
   }

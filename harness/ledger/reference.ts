@@ -6,7 +6,8 @@
 // For each produced event (stream in input order, seq ascending):
 //   its production time is the run that lists it (none: indeterminate);
 //   it is near a change when a job span of its pair starts or ends within
-//     [firstAt - graceMs, lastAt + graceMs], covered when a span holds all of [firstAt, lastAt];
+//     [firstAt - graceMs, lastAt + graceMs], or an unsettled stretch of a span (a change asked
+//     for, not yet confirmed) meets that window; covered when a span holds all of [firstAt, lastAt];
 //   rejected            if its seq is in `rejected`;
 //   else indeterminate  if it is near a change, has no run, or is not in `acked`;
 //   else expected       if covered, then delivered (a copy at a destination of one of its
@@ -54,6 +55,13 @@ function coverageOf(
   if (run === undefined) return "untimed";
   const changes = spans.flatMap((span) => (span.to === null ? [span.from] : [span.from, span.to]));
   if (changes.some((at) => run.firstAt - graceMs <= at && at <= run.lastAt + graceMs)) {
+    return "near";
+  }
+  // A change asked for and not yet confirmed: every instant of it counts as a change.
+  const unsettled = spans.flatMap((span) => span.unsettled ?? []);
+  if (
+    unsettled.some(([from, to]) => !(to + graceMs < run.firstAt || run.lastAt < from - graceMs))
+  ) {
     return "near";
   }
   const covering = spans.some(

@@ -13,6 +13,7 @@ import { seededRng } from "../../pipeline/core/seeded-rng.ts";
 import { createRealNet, realClock } from "../../pipeline/host/real-seam.ts";
 import { referenceTopology } from "../../harness/experiment/reference-topology.ts";
 import type { ActiveFault, FaultContext } from "../../harness/faults/fault.ts";
+import { JobRecord } from "../../harness/ledger/job-record.ts";
 import { injectFault, parseFaultStep, type FaultStepInput } from "../../harness/faults/registry.ts";
 import { processRuntime } from "../../harness/runtime/process/process-runtime.ts";
 import type { Runtime, RunningTopology } from "../../harness/runtime/runtime.ts";
@@ -102,10 +103,12 @@ export function useFaultRig(options: RigOptions = {}): () => FaultRig {
       { ...WORKLOAD, ...options.workload },
     );
     const notes: string[] = [];
+    const jobs = new JobRecord([], realClock.now());
     const context = (overrides: Partial<FaultContext> = {}): FaultContext => ({
       topology: started,
       workload,
       links,
+      jobs,
       note: (message) => notes.push(message),
       ...overrides,
     });

@@ -167,6 +167,16 @@ const rawSpansArb = fc.array(
     destination: destinationArb,
     from: fc.nat(TIME_DOMAIN),
     length: fc.option(fc.nat(TIME_DOMAIN)),
+    // Changes asked for and confirmed later, or never (Infinity), as the harness records them.
+    unsettled: fc.array(
+      fc
+        .tuple(fc.nat(TIME_DOMAIN), fc.option(fc.nat(TIME_DOMAIN)))
+        .map(([from, length]): [number, number] => [
+          from,
+          length === null ? Number.POSITIVE_INFINITY : from + length,
+        ]),
+      { maxLength: 2 },
+    ),
   }),
   { maxLength: 6 },
 );
@@ -187,9 +197,10 @@ export const historyArb: fc.Arbitrary<LedgerInput> = fc
       {
         weight: 1,
         arbitrary: rawSpansArb.map((spans) =>
-          spans.map(({ length, ...span }) => ({
+          spans.map(({ length, unsettled, ...span }) => ({
             ...span,
             to: length === null ? null : span.from + length,
+            ...(unsettled.length === 0 ? {} : { unsettled }),
           })),
         ),
       },

@@ -5,7 +5,9 @@ import { seededRng } from "../../../pipeline/core/seeded-rng.ts";
 import { selectJobTenants } from "../../workload/tenants.ts";
 import { Workload } from "../../workload/workload.ts";
 import { Observer } from "../observer.ts";
-import { referenceTopology } from "../reference-topology.ts";
+import { readPublishedConfig } from "../../ledger/collect.ts";
+import { JobRecord } from "../../ledger/job-record.ts";
+import { referenceJobs, referenceTopology } from "../reference-topology.ts";
 import type { RunState } from "../run-state.ts";
 
 /** The jobs the run starts with: every dataset of every job tenant. */
@@ -19,19 +21,27 @@ export function initialJobs(state: RunState): Array<{ tenant: string; dataset: s
 export async function startTopology(state: RunState): Promise<void> {
   const { experiment, options } = state;
   await state.step("start", "start topology", async () => {
-    const topology = await state.runtime.start(
-      referenceTopology({
-        profile: options.profile,
-        flaws: options.flaws ?? experiment.flaws,
-        sinks: experiment.topology.sinks,
-        jobs: initialJobs(state),
-        datasets: experiment.workload.datasets,
-        limits: experiment.topology.limits as never,
-        sinkLatencyMs: experiment.topology.sinkLatencyMs,
-      }),
-      { links: state.linkProvider },
-    );
+    const spec = {
+      profile: options.profile,
+      flaws: options.flaws ?? experiment.flaws,
+      sinks: experiment.topology.sinks,
+      jobs: initialJobs(state),
+      datasets: experiment.workload.datasets,
+      limits: experiment.topology.limits as never,
+      sinkLatencyMs: experiment.topology.sinkLatencyMs,
+    };
+    // The topology's jobs are in force from the start: no event is produced before it is ready.
+    state.jobs = new JobRecord(referenceJobs(spec), state.started);
+    const topology = await state.runtime.start(referenceTopology(spec), {
+      links: state.linkProvider,
+    });
     state.topology = topology;
+    const config = topology.services.find((service) => service.component === "config");
+    if (config !== undefined) {
+      state.jobs.snapshot(
+        await readPublishedConfig(topology.net, { url: config.url() }, () => state.clock.now()),
+      );
+    }
     for (const [service, megabytes] of Object.entries(experiment.topology.memoryCapMb ?? {})) {
       topology.service(service).setMemoryCap(megabytes);
     }

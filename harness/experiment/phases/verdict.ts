@@ -4,6 +4,8 @@
 import { checkInvariants } from "../../invariants/index.ts";
 import type { Observations } from "../../invariants/types.ts";
 import { collectDeliveries, collectJobs } from "../../ledger/collect.ts";
+import { crossCheckTimeline, type JobRecord } from "../../ledger/job-record.ts";
+import type { JobSpan } from "../../ledger/ledger.ts";
 import { computeLedger } from "../../ledger/ledger.ts";
 import type { Verdict } from "../journal.ts";
 import { ledgerStreams, withinWindow } from "../ledger-input.ts";
@@ -11,23 +13,54 @@ import type { RunState } from "../run-state.ts";
 
 const share = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
 
+/**
+ * The config service's own timeline, compared with the harness's record: a cross-check only.
+ * A service that cannot be read is reported as such; it never moves the ground truth.
+ */
+async function crossCheckJobs(
+  state: RunState,
+  jobs: JobRecord,
+  spans: JobSpan[],
+  graceMs: number,
+  readTimeline: () => Promise<JobSpan[]>,
+): Promise<Verdict["jobTimeline"]> {
+  const recorded = { source: "harness" as const, changes: jobs.all().length };
+  try {
+    const service = await readTimeline();
+    const { disagreements, count } = crossCheckTimeline(
+      spans,
+      service,
+      graceMs,
+      state.started,
+      state.clock.now(),
+    );
+    return {
+      ...recorded,
+      crossCheck: { agrees: count === 0, disagreements: count, first: disagreements },
+    };
+  } catch (error) {
+    return { ...recorded, crossCheck: { unreadable: (error as Error).message } };
+  }
+}
+
 export async function settleVerdict(state: RunState): Promise<Verdict> {
-  const { topology, workload, observer } = state.running();
+  const { topology, workload, observer, jobs } = state.running();
   const { experiment, limits, clock } = state;
   const services = topology.services.map((service) => ({
     name: service.name,
     component: service.component,
     url: service.url(),
   }));
-  const [deliveries, { spans }] = await Promise.all([
-    collectDeliveries(topology.net, services),
-    collectJobs(
-      topology.net,
-      services.find((service) => service.component === "config")!,
-    ),
-  ]);
+  const deliveries = await collectDeliveries(topology.net, services);
   const streams = ledgerStreams(workload.record);
   const graceMs = 2 * limits.configPollMs + 200;
+  // The ground truth is the harness's own record of the job changes it asked for.
+  const spans = jobs.spans();
+  const config = services.find((service) => service.component === "config");
+  const jobTimeline = await crossCheckJobs(state, jobs, spans, graceMs, async () => {
+    if (config === undefined) throw new Error("the topology has no config service");
+    return (await collectJobs(topology.net, config)).spans;
+  });
   const drops = observer.declaredDrops();
   const ledger = computeLedger({ streams, deliveries, drops, jobs: spans, graceMs });
   const windowEnd = state.lastHealAt ?? clock.now();
@@ -74,6 +107,7 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
     invariants: Object.fromEntries(results.map((result) => [result.name, result])),
     ledger: ledger.totals,
     ledgerByTenant: ledger.tenants,
+    jobTimeline,
     incidentWindow:
       windowLedger === null
         ? null
