@@ -1,6 +1,8 @@
 // The config flaps: an empty config, a revert, a corrupt config, a revert. Hardened refuses
 // both bad configs and keeps the last good one. Legacy applies the empty config (silent loss)
-// and, after the corrupt one, fails open for good.
+// and, after the corrupt one, fails open for good: every tenant's events reach the buffer,
+// where those of tenants with no job stay, never drained — so the backlog never returns to its
+// pre-fault level and legacy fails recovery too.
 
 import { defineExperiment } from "../harness/experiment/definition.ts";
 
@@ -25,7 +27,11 @@ export default defineExperiment({
     { at: "8s", fault: { kind: "config.revert" } },
   ],
   expect: {
-    "legacy-2024": { "no-silent-loss": "violated", "config-safety": "violated" },
+    "legacy-2024": {
+      "no-silent-loss": "violated",
+      "config-safety": "violated",
+      recovery: "violated",
+    },
     hardened: {},
   },
 });

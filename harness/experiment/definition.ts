@@ -59,8 +59,13 @@ export const experimentSchema = z.strictObject({
       deliveringWithin: durationSchema.default(2_000),
       /** How long the hypothesis may take to hold (a busy machine is slow to settle). */
       timeout: durationSchema.default(15_000),
+      /**
+       * After the faults: the share of the offered load (events the workload produced during a
+       * probe window) the pipeline must accept (acknowledge) again, not only answer /healthz.
+       */
+      acceptanceShareMin: z.number().min(0).max(1).default(0.9),
     })
-    .default({ healthy: true, deliveringWithin: 2_000, timeout: 15_000 }),
+    .default({ healthy: true, deliveringWithin: 2_000, timeout: 15_000, acceptanceShareMin: 0.9 }),
   method: z
     .array(
       z.strictObject({

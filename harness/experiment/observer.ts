@@ -11,6 +11,7 @@ import { every } from "../runtime/every.ts";
 import type { RunningTopology, RuntimeEvent } from "../runtime/runtime.ts";
 
 const STATS_EVERY_MS = 250;
+const HEALTH_EVERY_MS = 1_000;
 const DROPS_EVERY_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 2_000;
 const MAX_SAMPLES = 20_000;
@@ -27,6 +28,8 @@ export class Observer {
   readonly rssSamples: Array<{ at: number; rssMb: number }> = [];
   readonly memoryExceeded: Array<{ at: number; rssMb: number; capMb: number }> = [];
   readonly events: RuntimeEvent[] = [];
+  /** Every service's /healthz, read about once a second over the whole run. */
+  readonly healthSamples: HealthReading[] = [];
   private readonly decisions = new Map<string, ConfigDecision>();
   private readonly drops = new Map<string, DropRecord>();
   private readonly dropCursors = new Map<string, number>();
@@ -53,6 +56,13 @@ export class Observer {
     const { clock } = this.topology;
     this.timers.push(every(clock, STATS_EVERY_MS, () => void this.sampleStats()));
     this.timers.push(every(clock, DROPS_EVERY_MS, () => void this.sampleDrops()));
+    this.timers.push(
+      every(clock, HEALTH_EVERY_MS, () => {
+        void this.health().then((reading) => {
+          if (this.healthSamples.length < MAX_SAMPLES) this.healthSamples.push(reading);
+        });
+      }),
+    );
   }
 
   /** Takes a last reading of everything, then stops sampling. */
@@ -118,6 +128,7 @@ export class Observer {
         const {
           bytes,
           buffers,
+          leases,
           highWaterBytes,
           highWaterBytesAt,
           highWaterBuffers,
@@ -127,6 +138,7 @@ export class Observer {
           at,
           bytes,
           buffers,
+          leases,
           highWaterBytes,
           highWaterBytesAt,
           highWaterBuffers,

@@ -60,8 +60,6 @@ export class RunState {
   readonly active: ActiveEntry[] = [];
   firstFaultAt: number | null = null;
   lastHealAt: number | null = null;
-  /** When the pipeline was seen recovered after the last heal (null: not seen). */
-  recoveredAt: number | null = null;
   drained = false;
 
   constructor(

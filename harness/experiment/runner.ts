@@ -2,8 +2,8 @@
 // order Chaos Toolkit runs an experiment (docs/architecture.md §6):
 //
 //   startTopology → startWorkload → warm up → steadyStateHolds("before") → runMethod
-//   → healAll → runRollbacks → stop the workload → drain (recovery watched meanwhile)
-//   → steadyStateHolds("after") → settleVerdict
+//   → healAll → runRollbacks → steadyStateHolds("after") → stop the workload → drain
+//   → watchRecoveryTail → settleVerdict (which judges recovery from the readings)
 //
 // Healing, rollbacks, the drain and the verdict run also after a failure or an interruption
 // (Ctrl-C): nothing is left broken, and the journal says how the run ended.
@@ -22,7 +22,7 @@ import { drain } from "./phases/drain.ts";
 import { healAll, runRollbacks } from "./phases/heal.ts";
 import { steadyStateHolds } from "./phases/hypothesis.ts";
 import { runMethod } from "./phases/method.ts";
-import { watchRecovery } from "./phases/recovery.ts";
+import { watchRecoveryTail } from "./phases/recovery.ts";
 import { startTopology, startWorkload } from "./phases/start.ts";
 import { settleVerdict } from "./phases/verdict.ts";
 import { Interrupted, RunState } from "./run-state.ts";
@@ -100,12 +100,15 @@ async function finish(state: RunState): Promise<void> {
   await runRollbacks(state);
   const { workload, observer } = state;
   if (workload === null || observer === null) return;
-  const recovery = watchRecovery(state);
-  await state.step("drain", "stop workload", () => workload.stop()).catch(() => undefined);
-  state.drained = await state.step("drain", "drain", () => drain(state)).catch(() => false);
-  state.recoveredAt = await recovery.stop();
+  // Checked while the workload still offers load, so that acceptance can be measured.
   if (state.status === "completed")
     state.deviated = !(await steadyStateHolds(state, "after").catch(() => false));
+  await state.step("drain", "stop workload", () => workload.stop()).catch(() => undefined);
+  state.drained = await state.step("drain", "drain", () => drain(state)).catch(() => false);
+  if (state.status === "completed")
+    await state
+      .step("recovery", "watch recovery", () => watchRecoveryTail(state))
+      .catch(() => undefined);
   await observer.stop();
   if (state.status !== "completed" && state.status !== "aborted") return;
   state.verdict = await state

@@ -14,7 +14,7 @@ function watchedUntil(observations: Observations): number | null {
 }
 
 export function checkRecovery(observations: Observations): InvariantResult {
-  const { lastHealAt, recoveredAt, boundMs } = observations.recovery;
+  const { lastHealAt, recoveredAt, boundMs, backlog } = observations.recovery;
   const startedAt = observations.startedAt;
   const name = "recovery";
   if (lastHealAt === null) {
@@ -28,7 +28,7 @@ export function checkRecovery(observations: Observations): InvariantResult {
   // A recovery reading from before the last heal belongs to an earlier fault: not this one.
   if (recoveredAt !== null && recoveredAt >= lastHealAt) {
     const tookMs = recoveredAt - lastHealAt;
-    const evidence = { lastHealAt, recoveredAt, tookMs, boundMs };
+    const evidence = { lastHealAt, recoveredAt, tookMs, boundMs, ...(backlog ? { backlog } : {}) };
     return tookMs <= boundMs
       ? {
           name,
@@ -45,7 +45,13 @@ export function checkRecovery(observations: Observations): InvariantResult {
   }
   const until = watchedUntil(observations);
   const watchedMs = until === null ? null : Math.max(0, until - lastHealAt);
-  const evidence = { lastHealAt, recoveredAt: null, watchedMs, boundMs };
+  const evidence = {
+    lastHealAt,
+    recoveredAt: null,
+    watchedMs,
+    boundMs,
+    ...(backlog ? { backlog } : {}),
+  };
   if (watchedMs !== null && watchedMs < boundMs) {
     return {
       name,
@@ -59,7 +65,9 @@ export function checkRecovery(observations: Observations): InvariantResult {
     status: "violated",
     summary:
       `not recovered ${watchedMs === null ? "at all" : duration(watchedMs)} after the last heal (at ${when(lastHealAt, startedAt)}; bound ${duration(boundMs)})` +
-      ": the backlog did not drain or a service stayed unhealthy",
+      (backlog?.lastReading === undefined
+        ? ": the backlog did not drain or a service stayed unhealthy"
+        : `: at the last reading the buffer held ${backlog.lastReading.bytes} bytes (back to the pre-fault level is at most ${backlog.thresholds.bytes}), ${backlog.lastReading.owedEvents} acknowledged events were neither delivered nor declared (at most ${backlog.thresholds.owedEvents}), ${backlog.lastReading.healthy ? "every service healthy" : "not every service healthy"}`),
     evidence,
   };
 }

@@ -27,6 +27,8 @@ export interface BufferSample {
   at: number;
   bytes: number;
   buffers: number;
+  /** Batches leased to a pusher and not yet acked or lapsed (absent in older journals). */
+  leases?: number;
   highWaterBytes: number;
   highWaterBytesAt: number;
   highWaterBuffers: number;
@@ -60,6 +62,15 @@ export interface Observations {
     boundMs: number;
     /** Until when recovery was watched (absent: the last buffer sample's time). */
     observedUntil?: number | null;
+    /**
+     * The backlog (buffered bytes, acknowledged events not yet delivered or declared) before the
+     * first fault, the most that counts as back to it, and the last reading: evidence.
+     */
+    backlog?: {
+      preFault: { bytes: number; owedEvents: number };
+      thresholds: { bytes: number; owedEvents: number };
+      lastReading?: { at: number; bytes: number; owedEvents: number; healthy: boolean };
+    };
   };
 }
 

@@ -59,6 +59,7 @@ export async function collectDeliveries(
     for (const record of await allPages<SinkRecord>(net, `${sink.url}/records`)) {
       deliveries.push({
         destination: `${sink.name}/${record.destination}`,
+        at: record.at,
         streams: record.streams,
         corrupt: record.corrupt,
       });

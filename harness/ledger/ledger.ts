@@ -29,6 +29,8 @@ export interface LedgerStream {
 export interface LedgerDelivery {
   /** `<sink service>/<path>`, the same form as a job's destination. */
   destination: string;
+  /** When the sink recorded it (for the backlog over time; the ledger itself ignores it). */
+  at?: number;
   streams: StreamRanges[];
   corrupt?: StreamRanges[];
 }
@@ -54,6 +56,8 @@ export interface LedgerInput {
   jobs: JobSpan[];
   /** Events produced within this many ms of a job change for their pair are indeterminate. */
   graceMs: number;
+  /** Called once per produced stream with its expected and lost events (e.g. for the backlog). */
+  onStream?: (stream: LedgerStream, settled: { expected: IntervalSet; lost: IntervalSet }) => void;
 }
 
 export const CATEGORIES = [
@@ -444,6 +448,7 @@ export function computeLedger(input: LedgerInput): LedgerReport {
     );
     tally.add(tenant, "unexpected", anywhere.size - restrict(anywhere, produced).size);
     tally.add(tenant, "deliveredWithoutJob", deliveredWithoutJob.size);
+    input.onStream?.(stream, { expected, lost });
     pushSamples(lostSamples, stream, lost);
     pushSamples(deliveredWithoutJobSamples, stream, deliveredWithoutJob);
   }

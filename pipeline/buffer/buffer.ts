@@ -371,7 +371,7 @@ export function createBuffer(options: ComponentOptions): Component {
         bytes: store.totalBytes,
         buffers: store.bufferCount,
         chunks: store.totalChunks,
-        leases: store.leaseCount,
+        leases: store.liveLeaseCount(seam.clock.now()),
         highWaterBytes: store.highWater.bytes,
         highWaterBytesAt: store.highWater.bytesAt,
         highWaterBuffers: store.highWater.buffers,

@@ -141,8 +141,11 @@ export class BufferStore {
     return this.buffers.get(key)?.chunks.length ?? 0;
   }
 
-  get leaseCount(): number {
-    return this.leases.size;
+  /** Leases still in force at `now`: a lapsed one holds nothing (its chunks can be leased again). */
+  liveLeaseCount(now: number): number {
+    let live = 0;
+    for (const lease of this.leases.values()) if (lease.until > now) live++;
+    return live;
   }
 
   private assertAccounting(buffer: PairBuffer): void {

@@ -11,7 +11,8 @@ const POLL_MS = 250;
 /**
  * Drained: the buffer is empty, or it has held the same bytes for a while with nothing
  * leased (what is left belongs to no job and will never move; the ledger counts anything
- * expected among it as lost).
+ * expected among it as lost). A batch leased to a pusher — one that died holding it, say — is
+ * still on its way: the drain waits until the lease is acked or lapses and is leased again.
  */
 export async function drain(state: RunState): Promise<boolean> {
   const observer = state.watching();
@@ -29,7 +30,7 @@ export async function drain(state: RunState): Promise<boolean> {
       const steady =
         window.length >= QUIET_READINGS_MIN &&
         window[0]!.at <= latest.at - QUIET_MS + 500 &&
-        window.every((sample) => sample.bytes === latest.bytes);
+        window.every((sample) => sample.bytes === latest.bytes && (sample.leases ?? 0) === 0);
       if (steady) {
         state.note(`drained: the buffer keeps ${latest.bytes} bytes that no job drains`);
         return true;

@@ -1,5 +1,8 @@
 // The steady-state hypothesis (Chaos Toolkit's gate): checked before the method (the run aborts
-// when it does not hold) and after it (the run is `deviated` when it does not hold again).
+// when it does not hold) and after the faults heal, while the workload still runs (the run is
+// `deviated` when it does not hold again). Before: every service healthy and events
+// acknowledged. After: every service healthy and the pipeline accepting at least
+// `acceptanceShareMin` of the load offered during a probe window.
 
 import type { RunState } from "../run-state.ts";
 
@@ -22,12 +25,18 @@ export async function steadyStateHolds(
         const health = await observer.health();
         if (health.unhealthy.length > 0) problems.push(`unhealthy: ${health.unhealthy.join(", ")}`);
       }
-      if (when === "before") {
-        const before = workload.stats().acked;
-        await state.sleep(hypothesis.deliveringWithin);
-        if (workload.stats().acked === before) {
-          problems.push(`nothing acknowledged within ${hypothesis.deliveringWithin} ms`);
-        }
+      const before = workload.stats();
+      await state.sleep(hypothesis.deliveringWithin);
+      const after = workload.stats();
+      const acked = after.acked - before.acked;
+      const offered = after.produced - before.produced;
+      if (when === "before" && acked === 0) {
+        problems.push(`nothing acknowledged within ${hypothesis.deliveringWithin} ms`);
+      }
+      if (when === "after" && offered > 0 && acked / offered < hypothesis.acceptanceShareMin) {
+        problems.push(
+          `${acked} of ${offered} offered events acknowledged within ${hypothesis.deliveringWithin} ms (${Math.round((100 * acked) / offered)}%, below ${Math.round(100 * hypothesis.acceptanceShareMin)}%)`,
+        );
       }
       if (problems.length === 0) return true;
       await state.sleep(PROBE_PAUSE_MS);

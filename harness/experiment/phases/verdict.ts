@@ -5,7 +5,16 @@ import { checkInvariants } from "../../invariants/index.ts";
 import type { Observations } from "../../invariants/types.ts";
 import { collectDeliveries, collectJobs } from "../../ledger/collect.ts";
 import { crossCheckTimeline, type JobRecord } from "../../ledger/job-record.ts";
-import type { JobSpan } from "../../ledger/ledger.ts";
+import { backlogAt, type OwedStream } from "../../ledger/backlog.ts";
+import type { JobSpan, LedgerDelivery } from "../../ledger/ledger.ts";
+import type { DropRecord } from "../../../pipeline/core/drops.ts";
+import type { Observer } from "../observer.ts";
+import {
+  firstRecovered,
+  preFaultLevel,
+  recoveryThresholds,
+  type BacklogReading,
+} from "./recovery.ts";
 import { computeLedger } from "../../ledger/ledger.ts";
 import type { Verdict } from "../journal.ts";
 import { ledgerStreams, withinWindow } from "../ledger-input.ts";
@@ -43,6 +52,50 @@ async function crossCheckJobs(
   }
 }
 
+/** The backlog and health at every buffer reading of the run (docs/architecture.md §5). */
+function backlogReadings(
+  observer: Observer,
+  owed: OwedStream[],
+  deliveries: LedgerDelivery[],
+  drops: DropRecord[],
+): BacklogReading[] {
+  const samples = observer.bufferSamples;
+  const owedEvents = backlogAt(
+    owed,
+    deliveries,
+    drops,
+    samples.map((sample) => sample.at),
+  );
+  const health = observer.healthSamples;
+  let latestHealth = -1;
+  return samples.map((sample, index) => {
+    while (latestHealth + 1 < health.length && health[latestHealth + 1]!.at <= sample.at)
+      latestHealth++;
+    const reading = health[latestHealth];
+    return {
+      at: sample.at,
+      bytes: sample.bytes,
+      owedEvents: owedEvents[index]!,
+      healthy: reading !== undefined && reading.unhealthy.length === 0,
+    };
+  });
+}
+
+/** When the pipeline recovered after the last heal, from the readings, with the evidence. */
+function judgeRecovery(state: RunState, readings: BacklogReading[]) {
+  const { firstFaultAt, lastHealAt } = state;
+  if (firstFaultAt === null || lastHealAt === null)
+    return { recoveredAt: null, backlog: undefined };
+  const preFault = preFaultLevel(readings, firstFaultAt);
+  const thresholds = recoveryThresholds(preFault);
+  const recovered = firstRecovered(readings, lastHealAt, thresholds);
+  const last = readings[readings.length - 1];
+  return {
+    recoveredAt: recovered?.at ?? null,
+    backlog: { preFault, thresholds, ...(last === undefined ? {} : { lastReading: last }) },
+  };
+}
+
 export async function settleVerdict(state: RunState): Promise<Verdict> {
   const { topology, workload, observer, jobs } = state.running();
   const { experiment, limits, clock } = state;
@@ -62,7 +115,18 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
     return (await collectJobs(topology.net, config)).spans;
   });
   const drops = observer.declaredDrops();
-  const ledger = computeLedger({ streams, deliveries, drops, jobs: spans, graceMs });
+  const owed: OwedStream[] = [];
+  const ledger = computeLedger({
+    streams,
+    deliveries,
+    drops,
+    jobs: spans,
+    graceMs,
+    // Lost events left the pipeline silently once it drained; until then they may be inside.
+    onStream: (stream, { expected, lost }) =>
+      owed.push({ stream, owed: state.drained ? expected.difference(lost) : expected }),
+  });
+  const recovery = judgeRecovery(state, backlogReadings(observer, owed, deliveries, drops));
   const windowEnd = state.lastHealAt ?? clock.now();
   const windowLedger =
     state.firstFaultAt === null
@@ -96,9 +160,10 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
     configDecisions: observer.configDecisions(),
     recovery: {
       lastHealAt: state.lastHealAt,
-      recoveredAt: state.recoveredAt,
+      recoveredAt: recovery.recoveredAt,
       boundMs: experiment.recoveryBound,
       observedUntil: clock.now(),
+      ...(recovery.backlog === undefined ? {} : { backlog: recovery.backlog }),
     },
   };
   const results = checkInvariants(observations, experiment.invariants);
