@@ -68,6 +68,17 @@ export type Route = (
   params: string[],
 ) => Promise<HttpResponse> | HttpResponse;
 
+/** A percent-encoded path segment, decoded; malformed encoding is the client's error. */
+function decodedSegment(segment: string, path: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequest(
+      `path ${JSON.stringify(path)} has malformed percent-encoding in ${JSON.stringify(segment)}`,
+    );
+  }
+}
+
 interface RouteEntry {
   method: string;
   pattern: RegExp;
@@ -96,7 +107,7 @@ export class Router {
       try {
         return await entry.route(
           request,
-          match.slice(1).map((part) => decodeURIComponent(part)),
+          match.slice(1).map((part) => decodedSegment(part, request.path)),
         );
       } catch (error) {
         if (error instanceof BadRequest) return problem(error.status, error.message);

@@ -126,7 +126,7 @@ const server = await serve({
   handle: component.handle,
   host: options.host,
   port: options.port,
-  maxBodyBytes: limits.maxBodyBytes,
+  limits,
   log: seam.log,
 });
 seam.log.info("ready", { port: server.port, pid: process.pid, flaws: flaws.list() });
