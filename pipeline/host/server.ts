@@ -55,6 +55,29 @@ async function answerOf(handle: Handler, message: HttpRequest, log: Log): Promis
   }
 }
 
+/**
+ * An HTTP server that gives every request `requestTimeoutMs` to arrive in full (then 408), and
+ * closes a connection that asked for an upgrade once it is answered: Node reads nothing more on
+ * it, and no server here speaks another protocol.
+ */
+export function createBoundedServer(
+  requestTimeoutMs: number,
+  listener: http.RequestListener,
+): http.Server {
+  return http.createServer(
+    {
+      noDelay: true,
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, requestTimeoutMs),
+    },
+    (request, response) => {
+      if (request.headers.upgrade !== undefined) response.setHeader("connection", "close");
+      listener(request, response);
+    },
+  );
+}
+
 export function serve(options: {
   handle: Handler;
   host: string;
@@ -66,59 +89,48 @@ export function serve(options: {
   const tooLarge = problem(413, `request body exceeds ${maxBodyBytes} bytes`, {
     connection: "close",
   });
-  const server = http.createServer(
-    {
-      noDelay: true,
-      requestTimeout: requestTimeoutMs,
-      headersTimeout: requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_MS, requestTimeoutMs),
-    },
-    (request, response) => {
-      const declared = Number(request.headers["content-length"] ?? 0);
-      if (declared > maxBodyBytes) {
+  const server = createBoundedServer(requestTimeoutMs, (request, response) => {
+    const declared = Number(request.headers["content-length"] ?? 0);
+    if (declared > maxBodyBytes) {
+      send(response, tooLarge, options.log);
+      request.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    request.on("data", (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        refused = true;
         send(response, tooLarge, options.log);
-        request.resume();
         return;
       }
-      // Node reads nothing more on a connection that asked for an upgrade (no component speaks
-      // another protocol), so the answer closes it rather than leave it idle until keep-alive ends.
-      if (request.headers.upgrade !== undefined) response.setHeader("connection", "close");
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let refused = false;
-      request.on("data", (chunk: Buffer) => {
-        if (refused) return;
-        size += chunk.length;
-        if (size > maxBodyBytes) {
-          refused = true;
-          send(response, tooLarge, options.log);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      request.on("end", () => {
-        if (refused) return;
-        const target = request.url ?? "/";
-        const url = targetUrl(target);
-        if (url === null) {
-          const message = `request target ${JSON.stringify(target)} is not a valid URL`;
-          send(response, problem(400, message), options.log);
-          return;
-        }
-        const message: HttpRequest = {
-          method: request.method ?? "GET",
-          path: url.pathname,
-          query: url.searchParams,
-          headers: headersOf(request),
-          body: Buffer.concat(chunks).toString("utf8"),
-        };
-        void answerOf(options.handle, message, options.log).then((answer) =>
-          send(response, answer, options.log),
-        );
-      });
-      request.on("error", () => response.destroy());
-    },
-  );
+      chunks.push(chunk);
+    });
+    request.on("end", () => {
+      if (refused) return;
+      const target = request.url ?? "/";
+      const url = targetUrl(target);
+      if (url === null) {
+        const message = `request target ${JSON.stringify(target)} is not a valid URL`;
+        send(response, problem(400, message), options.log);
+        return;
+      }
+      const message: HttpRequest = {
+        method: request.method ?? "GET",
+        path: url.pathname,
+        query: url.searchParams,
+        headers: headersOf(request),
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
+      void answerOf(options.handle, message, options.log).then((answer) =>
+        send(response, answer, options.log),
+      );
+    });
+    request.on("error", () => response.destroy());
+  });
   server.keepAliveTimeout = 30_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
