@@ -4,6 +4,8 @@
 export interface ToxiproxyLimits {
   /** Largest control-plane request body read; larger ones are refused with 400. */
   maxBodyBytes: number;
+  /** A control-plane request (headers and body) not received in full within this time gets 408. */
+  requestTimeoutMs: number;
   /**
    * Most bytes the toxics of one link (one direction of one connection) may hold before the
    * proxy stops reading that link's source; reading resumes below half of it. Toxiproxy's bound
@@ -24,6 +26,7 @@ export interface ToxiproxyLimits {
 
 export const DEFAULT_TOXIPROXY_LIMITS: Readonly<ToxiproxyLimits> = Object.freeze({
   maxBodyBytes: 8 * 1024 * 1024,
+  requestTimeoutMs: 30_000,
   linkHeldBytes: 32 * 1024 * 1024,
   socketBufferBytes: 1024 * 1024,
   upstreamConnectTimeoutMs: 30_000,

@@ -1,7 +1,8 @@
 // The in-process Toxiproxy-compatible server: the control plane on loopback (both loopbacks
 // when the host is a loopback name) and the proxies it manages.
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { Clock } from "../../pipeline/core/seam.ts";
+import { createBoundedServer } from "../../pipeline/host/server.ts";
 import { closeServers, joinHostPort, listenOn } from "./address.ts";
 import { createApiHandler } from "./api.ts";
 import { createRng, realClock } from "./clock.ts";
@@ -42,7 +43,9 @@ export async function startToxiproxy(options: ToxiproxyOptions = {}): Promise<Ru
     if (options.populate !== undefined) await collection.populate(decodePopulate(options.populate));
     const handler = createApiHandler(collection, limits);
     const address = joinHostPort(options.host ?? "127.0.0.1", options.port ?? 8474);
-    const bound = await listenOn(address, () => createServer(handler));
+    const bound = await listenOn(address, () =>
+      createBoundedServer(limits.requestTimeoutMs, handler),
+    );
     const host = bound.address.slice(0, bound.address.lastIndexOf(":"));
     let closing: Promise<void> | undefined;
     return {

@@ -6,10 +6,13 @@
 // before an append is acknowledged. Flaws: `buffer.limitsUnconfigured` (buffers for anyone,
 // no bounds: memory grows until the process stalls or dies) and `buffer.ackBeforeDurable`
 // (acknowledged appends sit in memory until the next periodic flush).
+// A disk error stops appends (503) and makes it unhealthy until restarted; what it holds can
+// still be leased and acked (pipeline/core/disk-failure.ts).
 
 import { Counter, Gauge } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
 import { peerUrl } from "../core/component.ts";
+import { DiskFailure } from "../core/disk-failure.ts";
 import { DropLog } from "../core/drops.ts";
 import { pairKey, type EventLine } from "../core/event.ts";
 import { BadRequest, json, parseEventBatch, parseJsonBody, problem, Router } from "../core/http.ts";
@@ -130,6 +133,7 @@ export function createBuffer(options: ComponentOptions): Component {
     }),
   };
   const drops = new DropLog(instance, limits.maxDropRecords);
+  const diskFailure = new DiskFailure(seam.log);
   const config = unbounded
     ? null
     : new ConfigWatcher(seam, peerUrl(options.peers, "config", "buffer"), limits, "buffer");
@@ -223,6 +227,7 @@ export function createBuffer(options: ComponentOptions): Component {
   async function append(body: string): Promise<HttpResponse> {
     if (!running || wal === null) return problem(503, "buffer is not ready");
     const lines = parseEventBatch(body, limits.maxEventsPerBatch);
+    diskFailure.check();
     const groups = [...groupByPair(lines).values()];
     const unconfigured: Array<{ tenant: string; dataset: string; count: number }> = [];
     if (config === null) return commitAppend(wal, groups, unconfigured);
@@ -278,27 +283,28 @@ export function createBuffer(options: ComponentOptions): Component {
     unconfigured: Array<{ tenant: string; dataset: string; count: number }>,
   ): Promise<HttpResponse> {
     const now = seam.clock.now();
-    const chunks: Chunk[] = [];
-    const durable: Promise<string>[] = [];
-    for (const group of admitted) {
-      const id = nextChunkId++;
-      const record = appendRecord(id, group.tenant, group.dataset, group.body, group.lines.length);
-      const chunk: Chunk = {
-        id,
-        tenant: group.tenant,
-        dataset: group.dataset,
-        body: group.body,
-        count: group.lines.length,
-        bytes: group.bytes,
-        segment: "",
-        leaseId: 0,
-        leaseUntil: 0,
-      };
-      if (volatile) chunk.segment = wal.appendLazily(record);
-      else durable.push(wal.appendDurably(record).then((segment) => (chunk.segment = segment)));
-      chunks.push(chunk);
+    const chunks: Chunk[] = admitted.map((group) => ({
+      id: nextChunkId++,
+      tenant: group.tenant,
+      dataset: group.dataset,
+      body: group.body,
+      count: group.lines.length,
+      bytes: group.bytes,
+      segment: "",
+      leaseId: 0,
+      leaseUntil: 0,
+    }));
+    const recordOf = (chunk: Chunk): string =>
+      appendRecord(chunk.id, chunk.tenant, chunk.dataset, chunk.body, chunk.count);
+    if (volatile) {
+      for (const chunk of chunks) chunk.segment = wal.appendLazily(recordOf(chunk));
+    } else {
+      await diskFailure.run("append to the write-ahead log", () =>
+        Promise.all(
+          chunks.map(async (chunk) => (chunk.segment = await wal.appendDurably(recordOf(chunk)))),
+        ),
+      );
     }
-    await Promise.all(durable);
     let events = 0;
     for (const chunk of chunks) {
       store.add(chunk, now);
@@ -389,15 +395,20 @@ export function createBuffer(options: ComponentOptions): Component {
     metrics,
     drops,
     health: () => ({
-      ok: running && (config === null || config.pairs() !== null),
+      ok: running && diskFailure.reason === null && (config === null || config.pairs() !== null),
       bytes: store.totalBytes,
+      disk: diskFailure.reason ?? "ok",
     }),
   });
 
   function scheduleFlush(): void {
     flushTimer = seam.clock.schedule(limits.volatileFlushMs, () => {
       if (!running) return;
-      void wal!.flush().finally(() => running && scheduleFlush());
+      void diskFailure
+        .attempt("flush the write-ahead log", () => wal!.flush())
+        .then(() => {
+          if (running && diskFailure.reason === null) scheduleFlush();
+        });
     });
   }
 
@@ -411,7 +422,12 @@ export function createBuffer(options: ComponentOptions): Component {
     metrics,
     async start() {
       const recovered = await recoverWal(seam.disk);
-      wal = new WriteAheadLog(seam.disk, recovered.lastSegment, limits.walSegmentBytes);
+      wal = new WriteAheadLog(
+        seam.disk,
+        diskFailure,
+        recovered.lastSegment,
+        limits.walSegmentBytes,
+      );
       const now = seam.clock.now();
       for (const chunk of recovered.chunks) {
         const body = chunk.lines.map((line) => line + "\n").join("");
@@ -448,7 +464,7 @@ export function createBuffer(options: ComponentOptions): Component {
       flushTimer?.cancel();
       config?.stop();
       for (const key of [...waiters.keys()]) wake(key);
-      await wal?.flush();
+      if (wal !== null) await diskFailure.attempt("flush the write-ahead log", () => wal!.flush());
     },
   };
 }

@@ -4,6 +4,7 @@
 // Event lines are JSON and never contain a raw newline, so the format needs no escaping.
 // A torn tail (crash mid-write) is ignored on recovery.
 
+import type { DiskFailure } from "../core/disk-failure.ts";
 import { DurableLog } from "../core/durable-log.ts";
 import type { Disk } from "../core/seam.ts";
 
@@ -81,13 +82,15 @@ export async function recoverWal(
 /** The active log with rolling segments and per-segment live-chunk counts for deletion. */
 export class WriteAheadLog {
   private readonly disk: Disk;
+  private readonly diskFailure: DiskFailure;
   private readonly log: DurableLog;
   private readonly segmentBytes: number;
   private segmentNumber: number;
   private readonly liveBySegment = new Map<string, number>();
 
-  constructor(disk: Disk, lastSegment: number, segmentBytes: number) {
+  constructor(disk: Disk, diskFailure: DiskFailure, lastSegment: number, segmentBytes: number) {
     this.disk = disk;
+    this.diskFailure = diskFailure;
     this.segmentNumber = lastSegment + 1;
     this.segmentBytes = segmentBytes;
     this.log = new DurableLog(disk, segmentName(this.segmentNumber));
@@ -127,7 +130,7 @@ export class WriteAheadLog {
       return;
     }
     this.liveBySegment.delete(segment);
-    void this.disk.remove(segment);
+    void this.diskFailure.attempt(`remove ${segment}`, () => this.disk.remove(segment));
   }
 
   async flush(): Promise<void> {

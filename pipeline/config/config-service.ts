@@ -2,11 +2,15 @@
 // from them, versioned. It also keeps the ground truth the ledger needs: when each job was
 // enabled, and every config it published. Faults push an empty or corrupt config or revert
 // (which rolls the jobs back with the config).
-// Every change is written to a log on its disk and synced before it is answered, and replayed
-// on start, so a restarted config service has the same jobs, timeline and config history.
+// Every change is written to a log on its disk and synced before it is applied and answered,
+// and replayed on start, so a restarted config service has the same jobs, timeline and config
+// history, and nobody ever sees a change that is not durable. A disk error leaves the state as
+// it was, answers 503 and makes the service unhealthy until restarted
+// (pipeline/core/disk-failure.ts).
 
 import { Counter, Gauge } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
+import { DiskFailure } from "../core/disk-failure.ts";
 import { DropLog } from "../core/drops.ts";
 import { BadRequest, json, parseJsonBody, problem, Router } from "../core/http.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
@@ -39,6 +43,38 @@ type StateRecord =
   | { type: "job"; at: number; job: Job; removed?: true }
   | { type: "config"; entry: PublishedConfig };
 
+/** What planning a change reads: the jobs and the numbering, as the change goes on. */
+interface JobState {
+  jobs: Map<string, Job>;
+  seenDatasets: Set<string>;
+  nextJobId: number;
+  version: number;
+}
+
+/** A change being planned: a copy of the state it has changed so far, and its records. */
+interface Draft extends JobState {
+  records: StateRecord[];
+}
+
+/** What a record does to the jobs and the numbering. */
+function applyToJobs(state: JobState, record: StateRecord): void {
+  if (record.type === "config") {
+    state.version = record.entry.version;
+    return;
+  }
+  const { job } = record;
+  if (record.removed === true) state.jobs.delete(job.id);
+  else state.jobs.set(job.id, { ...job });
+  state.seenDatasets.add(job.dataset);
+  const numbered = /^job-(\d+)$/.exec(job.id);
+  if (numbered !== null) state.nextJobId = Math.max(state.nextJobId, Number(numbered[1]) + 1);
+}
+
+function record(draft: Draft, entry: StateRecord): void {
+  applyToJobs(draft, entry);
+  draft.records.push(entry);
+}
+
 export function createConfigService(
   options: ComponentOptions & { settings: Record<string, unknown> },
 ): Component {
@@ -56,64 +92,85 @@ export function createConfigService(
     registers: [metrics],
   });
   const drops = new DropLog(instance, limits.maxDropRecords);
-  const jobs = new Map<string, Job>();
-  const seenDatasets = new Set<string>();
+  const diskFailure = new DiskFailure(seam.log);
+  const state: JobState = { jobs: new Map(), seenDatasets: new Set(), nextJobId: 0, version: 0 };
+  const { jobs } = state;
   const changes: JobChange[] = [];
   const history: PublishedConfig[] = [];
-  let nextJobId = 0;
 
   function current(): PublishedConfig | undefined {
     return history[history.length - 1];
   }
 
-  function publish(origin: PublishedConfig["origin"], jobList: Job[] | null): PublishedConfig {
-    const version = (current()?.version ?? 0) + 1;
+  function publish(
+    draft: Draft,
+    origin: PublishedConfig["origin"],
+    jobList: Job[] | null,
+  ): PublishedConfig {
+    const version = draft.version + 1;
     const at = seam.clock.now();
     const body =
       jobList === null
         ? CORRUPT_BODY
         : JSON.stringify({ version, generatedAt: at, jobs: jobList } satisfies ForwardingConfig);
     const entry: PublishedConfig = { version, at, origin, body, jobCount: jobList?.length ?? 0 };
-    commit({ type: "config", entry });
-    seam.log.info("config published", { version, origin, jobs: entry.jobCount });
+    record(draft, { type: "config", entry });
     return entry;
   }
 
-  /** Changes the state; `commit` also queues the record for the state log. */
-  function apply(record: StateRecord): void {
-    if (record.type === "config") {
-      history.push(record.entry);
-      published.inc({ origin: record.entry.origin });
-      currentVersion.set(record.entry.version);
+  /** Changes the state by a record that is durable (in the state log). */
+  function apply(durable: StateRecord): void {
+    applyToJobs(state, durable);
+    if (durable.type === "config") {
+      const { entry } = durable;
+      history.push(entry);
+      published.inc({ origin: entry.origin });
+      currentVersion.set(entry.version);
       return;
     }
-    const { at, job } = record;
-    if (record.removed === true) jobs.delete(job.id);
-    else jobs.set(job.id, { ...job });
-    seenDatasets.add(job.dataset);
+    const { at, job } = durable;
     const { id, tenant, dataset, destination } = job;
-    changes.push({ at, id, tenant, dataset, destination, enabled: job.enabled && !record.removed });
-    const numbered = /^job-(\d+)$/.exec(id);
-    if (numbered !== null) nextJobId = Math.max(nextJobId, Number(numbered[1]) + 1);
+    const enabled = job.enabled && !durable.removed;
+    changes.push({ at, id, tenant, dataset, destination, enabled });
   }
 
-  let unsaved: string[] = [];
-  function commit(record: StateRecord): void {
-    apply(record);
-    unsaved.push(JSON.stringify(record) + "\n");
+  let changing: Promise<unknown> = Promise.resolve();
+  /**
+   * Makes one change, one at a time: `plan` works on a copy of the state and lists the records
+   * of the change; they are written and synced, and only then applied. A plan that throws
+   * (a bad request) or a failed write leaves the state as it was.
+   */
+  function change<T>(plan: (draft: Draft) => T): Promise<T> {
+    const run = changing.then(async () => {
+      const draft: Draft = {
+        jobs: new Map(state.jobs),
+        seenDatasets: new Set(state.seenDatasets),
+        nextJobId: state.nextJobId,
+        version: state.version,
+        records: [],
+      };
+      const result = plan(draft);
+      if (draft.records.length === 0) return result;
+      const lines = draft.records.map((entry) => JSON.stringify(entry) + "\n").join("");
+      await diskFailure.run(`write ${STATE_LOG}`, async () => {
+        await seam.disk.append(STATE_LOG, lines);
+        await seam.disk.sync(STATE_LOG);
+      });
+      for (const entry of draft.records) {
+        apply(entry);
+        if (entry.type === "config") {
+          const { version, origin, jobCount } = entry.entry;
+          seam.log.info("config published", { version, origin, jobs: jobCount });
+        }
+      }
+      return result;
+    });
+    changing = run.catch(() => undefined);
+    return run;
   }
 
-  /** Writes what changed since the last save and syncs it: called before a change is answered. */
-  async function save(): Promise<void> {
-    if (unsaved.length === 0) return;
-    const lines = unsaved.join("");
-    unsaved = [];
-    await seam.disk.append(STATE_LOG, lines);
-    await seam.disk.sync(STATE_LOG);
-  }
-
-  function recordChange(job: Job, at: number, removed = false): void {
-    commit(removed ? { type: "job", at, job, removed: true } : { type: "job", at, job });
+  function recordChange(draft: Draft, job: Job, at: number, removed = false): void {
+    record(draft, removed ? { type: "job", at, job, removed: true } : { type: "job", at, job });
   }
 
   /**
@@ -122,43 +179,43 @@ export function createConfigService(
    * is back), so the job timeline, the ground truth of what should be delivered, never says a
    * job is enabled while the published config leaves it out.
    */
-  function rollBackJobs(target: Job[], at: number): void {
+  function rollBackJobs(draft: Draft, target: Job[], at: number): void {
     const wanted = new Map(target.map((job) => [job.id, job]));
-    for (const job of jobs.values()) {
-      if (job.enabled && !wanted.has(job.id)) recordChange({ ...job, enabled: false }, at);
+    for (const job of [...draft.jobs.values()]) {
+      if (job.enabled && !wanted.has(job.id)) recordChange(draft, { ...job, enabled: false }, at);
     }
     for (const job of target) {
-      const now = jobs.get(job.id);
+      const now = draft.jobs.get(job.id);
       const same =
         now !== undefined &&
         now.enabled &&
         now.tenant === job.tenant &&
         now.dataset === job.dataset &&
         now.destination === job.destination;
-      if (!same) recordChange({ ...job, enabled: true }, at);
+      if (!same) recordChange(draft, { ...job, enabled: true }, at);
     }
   }
 
-  function enabledJobs(): Job[] {
-    return [...jobs.values()].filter((job) => job.enabled);
+  function enabledJobs(draft: Draft): Job[] {
+    return [...draft.jobs.values()].filter((job) => job.enabled);
   }
 
   /** Regenerates from the jobs; `newDataset` is set when the change added a never-seen dataset. */
-  function regenerate(newDataset: boolean): PublishedConfig {
+  function regenerate(draft: Draft, newDataset: boolean): PublishedConfig {
     if (newDataset && flaws.has("config.emptyOnNewDataset")) {
       seam.log.warn("config generator emitted an empty config (config.emptyOnNewDataset)");
-      return publish("generated", []);
+      return publish(draft, "generated", []);
     }
-    return publish("generated", enabledJobs());
+    return publish(draft, "generated", enabledJobs(draft));
   }
 
-  function addJob(body: unknown, at: number): { job: Job; newDataset: boolean } {
+  function addJob(draft: Draft, body: unknown, at: number): { job: Job; newDataset: boolean } {
     const issue = jobProblem(body, "job");
     if (issue !== null) throw new BadRequest(issue);
     const fields = body as Record<string, unknown>;
     const tenant = fields.tenant as string;
     const dataset = fields.dataset as string;
-    for (const job of jobs.values()) {
+    for (const job of draft.jobs.values()) {
       if (job.tenant === tenant && job.dataset === dataset) {
         throw new BadRequest(
           `a job for tenant "${tenant}" and dataset "${dataset}" already exists (${job.id})`,
@@ -167,8 +224,8 @@ export function createConfigService(
       }
     }
     const id =
-      typeof fields.id === "string" && fields.id.length > 0 ? fields.id : `job-${nextJobId++}`;
-    if (jobs.has(id)) throw new BadRequest(`job id "${id}" already exists`, 409);
+      typeof fields.id === "string" && fields.id.length > 0 ? fields.id : `job-${draft.nextJobId}`;
+    if (draft.jobs.has(id)) throw new BadRequest(`job id "${id}" already exists`, 409);
     const job: Job = {
       id,
       tenant,
@@ -176,8 +233,8 @@ export function createConfigService(
       destination: fields.destination as string,
       enabled: fields.enabled !== false,
     };
-    const newDataset = !seenDatasets.has(dataset);
-    recordChange(job, at);
+    const newDataset = !draft.seenDatasets.has(dataset);
+    recordChange(draft, job, at);
     return { job, newDataset };
   }
 
@@ -185,7 +242,7 @@ export function createConfigService(
   if (!Array.isArray(initialJobs))
     throw new Error(`settings.jobs is ${JSON.stringify(initialJobs)}, expected an array`);
   for (const dataset of (options.settings.datasets as unknown[] | undefined) ?? []) {
-    if (typeof dataset === "string") seenDatasets.add(dataset);
+    if (typeof dataset === "string") state.seenDatasets.add(dataset);
   }
   for (const [index, job] of initialJobs.entries()) {
     const issue = jobProblem(job, `settings.jobs[${index}]`);
@@ -200,68 +257,73 @@ export function createConfigService(
         : { status: 200, headers: { "content-type": "application/json" }, body: config.body };
     })
     .on("GET", /^\/jobs$/, () => json(200, [...jobs.values()]))
-    .on("POST", /^\/jobs$/, async (request) => {
-      const { job, newDataset } = addJob(parseJsonBody(request), seam.clock.now());
-      const config = regenerate(newDataset);
-      await save();
-      return json(201, { job, version: config.version, newDataset });
-    })
-    .on("PATCH", /^\/jobs\/([^/]+)$/, async (request, [id]) => {
-      const job = jobs.get(id!);
-      if (job === undefined) return problem(404, `job "${id}" not found`);
-      const body = parseJsonBody(request) as Record<string, unknown>;
-      if (typeof body !== "object" || body === null || typeof body.enabled !== "boolean") {
-        throw new BadRequest(
-          `field "enabled" is ${JSON.stringify(body?.enabled)}, expected a boolean`,
-        );
-      }
-      recordChange({ ...job, enabled: body.enabled }, seam.clock.now());
-      const version = regenerate(false).version;
-      await save();
-      return json(200, { job: jobs.get(job.id), version });
-    })
-    .on("DELETE", /^\/jobs\/([^/]+)$/, async (_request, [id]) => {
-      const job = jobs.get(id!);
-      if (job === undefined) return problem(404, `job "${id}" not found`);
-      recordChange(job, seam.clock.now(), true);
-      const version = regenerate(false).version;
-      await save();
-      return json(200, { job, version });
-    })
-    .on("POST", /^\/config\/push$/, async (request) => {
-      const body = parseJsonBody(request) as Record<string, unknown>;
-      const kind = typeof body === "object" && body !== null ? body.kind : undefined;
-      if (kind === "empty" || kind === "corrupt") {
-        const entry = publish(
-          kind === "empty" ? "pushed-empty" : "pushed-corrupt",
-          kind === "empty" ? [] : null,
-        );
-        await save();
-        return json(200, entry);
-      }
-      throw new BadRequest(
-        `field "kind" is ${JSON.stringify(kind)}, expected "empty" or "corrupt"`,
-      );
-    })
-    .on("POST", /^\/config\/revert$/, async () => {
-      // Reverting re-publishes the newest earlier config that was generated from jobs and not
-      // empty: the state before the change that broke things.
-      const latest = current();
-      for (let index = history.length - 2; index >= 0; index--) {
-        const candidate = history[index]!;
-        if (
-          (candidate.origin === "generated" || candidate.origin === "revert") &&
-          candidate.jobCount > 0
-        ) {
-          const jobList = (JSON.parse(candidate.body) as ForwardingConfig).jobs;
-          rollBackJobs(jobList, seam.clock.now());
-          const entry = publish("revert", jobList);
-          await save();
-          return json(200, { ...entry, revertedFrom: latest?.version });
+    .on("POST", /^\/jobs$/, (request) =>
+      change((draft) => {
+        const { job, newDataset } = addJob(draft, parseJsonBody(request), seam.clock.now());
+        const config = regenerate(draft, newDataset);
+        return json(201, { job, version: config.version, newDataset });
+      }),
+    )
+    .on("PATCH", /^\/jobs\/([^/]+)$/, (request, [id]) =>
+      change((draft) => {
+        const job = draft.jobs.get(id!);
+        if (job === undefined) return problem(404, `job "${id}" not found`);
+        const body = parseJsonBody(request) as Record<string, unknown>;
+        if (typeof body !== "object" || body === null || typeof body.enabled !== "boolean") {
+          throw new BadRequest(
+            `field "enabled" is ${JSON.stringify(body?.enabled)}, expected a boolean`,
+          );
         }
-      }
-      return problem(409, "no earlier non-empty config to revert to");
-    })
+        recordChange(draft, { ...job, enabled: body.enabled }, seam.clock.now());
+        const version = regenerate(draft, false).version;
+        return json(200, { job: draft.jobs.get(job.id), version });
+      }),
+    )
+    .on("DELETE", /^\/jobs\/([^/]+)$/, (_request, [id]) =>
+      change((draft) => {
+        const job = draft.jobs.get(id!);
+        if (job === undefined) return problem(404, `job "${id}" not found`);
+        recordChange(draft, job, seam.clock.now(), true);
+        const version = regenerate(draft, false).version;
+        return json(200, { job, version });
+      }),
+    )
+    .on("POST", /^\/config\/push$/, (request) =>
+      change((draft) => {
+        const body = parseJsonBody(request) as Record<string, unknown>;
+        const kind = typeof body === "object" && body !== null ? body.kind : undefined;
+        if (kind !== "empty" && kind !== "corrupt") {
+          throw new BadRequest(
+            `field "kind" is ${JSON.stringify(kind)}, expected "empty" or "corrupt"`,
+          );
+        }
+        const empty = kind === "empty";
+        return json(
+          200,
+          publish(draft, empty ? "pushed-empty" : "pushed-corrupt", empty ? [] : null),
+        );
+      }),
+    )
+    .on("POST", /^\/config\/revert$/, () =>
+      change((draft) => {
+        // Reverting re-publishes the newest earlier config that was generated from jobs and not
+        // empty: the state before the change that broke things.
+        const latest = current();
+        for (let index = history.length - 2; index >= 0; index--) {
+          const candidate = history[index]!;
+          if (
+            (candidate.origin === "generated" || candidate.origin === "revert") &&
+            candidate.jobCount > 0
+          ) {
+            const jobList = (JSON.parse(candidate.body) as ForwardingConfig).jobs;
+            rollBackJobs(draft, jobList, seam.clock.now());
+            const entry = publish(draft, "revert", jobList);
+            return json(200, { ...entry, revertedFrom: latest?.version });
+          }
+        }
+        return problem(409, "no earlier non-empty config to revert to");
+      }),
+    )
     .on("GET", /^\/timeline$/, () =>
       json(200, {
         changes,
@@ -272,9 +334,10 @@ export function createConfigService(
     metrics,
     drops,
     health: () => ({
-      ok: current() !== undefined,
+      ok: current() !== undefined && diskFailure.reason === null,
       version: current()?.version ?? null,
       jobs: jobs.size,
+      disk: diskFailure.reason ?? "ok",
     }),
   });
 
@@ -296,11 +359,11 @@ export function createConfigService(
             });
           }
         }
-      } else {
-        for (const job of initialJobs) addJob(job, 0);
       }
-      if (current() === undefined) publish("generated", enabledJobs());
-      await save();
+      await change((draft) => {
+        if (saved === null) for (const job of initialJobs) addJob(draft, job, 0);
+        if (current() === undefined) publish(draft, "generated", enabledJobs(draft));
+      });
     },
     async stop() {},
   };

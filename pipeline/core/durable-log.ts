@@ -1,5 +1,8 @@
 // An append-only file with group commit: concurrent callers of `appendDurably` share one
-// write and one fsync, and each resolves only after the fsync that covers its data.
+// write and one fsync, and each resolves only after the fsync that covers its data. It stops at
+// the first failed write or fsync: every append after it fails with the same error, since a
+// record written after a torn one would be lost on recovery although acknowledged
+// (pipeline/core/disk-failure.ts).
 
 import type { Disk } from "./seam.ts";
 
@@ -15,6 +18,7 @@ export class DurableLog {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private unsyncedAppends = "";
+  private failure: { error: unknown } | null = null;
   /** Bytes written to the current file (as UTF-16 length; a cheap proxy for size). */
   size = 0;
 
@@ -36,6 +40,7 @@ export class DurableLog {
 
   /** Resolves once `data` is written and fsynced. */
   appendDurably(data: string): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure.error);
     return new Promise((resolve, reject) => {
       this.queue.push({ data, resolve, reject });
       if (this.flushing === null) this.flushing = this.flushLoop();
@@ -73,7 +78,9 @@ export class DurableLog {
         this.size += text.length;
         for (const pending of batch) pending.resolve();
       } catch (error) {
-        for (const pending of batch) pending.reject(error);
+        this.failure = { error };
+        for (const pending of [...batch, ...this.queue]) pending.reject(error);
+        this.queue = [];
       }
     }
     this.flushing = null;

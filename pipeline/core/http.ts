@@ -24,13 +24,29 @@ export function problem(
   return json(status, { error: message, status }, headers);
 }
 
-/** An error thrown inside a handler that becomes a 4xx answer with its message. */
-export class BadRequest extends Error {
+/** An error thrown inside a handler that becomes an answer with its status and message. */
+export class HttpProblem extends Error {
   readonly status: number;
-  constructor(message: string, status = 400) {
+  constructor(message: string, status: number) {
     super(message);
-    this.name = "BadRequest";
+    this.name = "HttpProblem";
     this.status = status;
+  }
+}
+
+/** The client's mistake: a 4xx answer naming it. */
+export class BadRequest extends HttpProblem {
+  constructor(message: string, status = 400) {
+    super(message, status);
+    this.name = "BadRequest";
+  }
+}
+
+/** This component cannot do what was asked now: a 503 answer naming why. */
+export class Unavailable extends HttpProblem {
+  constructor(message: string) {
+    super(message, 503);
+    this.name = "Unavailable";
   }
 }
 
@@ -68,6 +84,17 @@ export type Route = (
   params: string[],
 ) => Promise<HttpResponse> | HttpResponse;
 
+/** A percent-encoded path segment, decoded; malformed encoding is the client's error. */
+function decodedSegment(segment: string, path: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new BadRequest(
+      `path ${JSON.stringify(path)} has malformed percent-encoding in ${JSON.stringify(segment)}`,
+    );
+  }
+}
+
 interface RouteEntry {
   method: string;
   pattern: RegExp;
@@ -76,7 +103,7 @@ interface RouteEntry {
 
 /**
  * Method + path routing with regex captures as params. Unknown paths get 404, known paths with
- * another method 405, and BadRequest thrown by a route becomes its 4xx answer.
+ * another method 405, and an HttpProblem thrown by a route becomes its answer.
  */
 export class Router {
   private readonly routes: RouteEntry[] = [];
@@ -96,10 +123,10 @@ export class Router {
       try {
         return await entry.route(
           request,
-          match.slice(1).map((part) => decodeURIComponent(part)),
+          match.slice(1).map((part) => decodedSegment(part, request.path)),
         );
       } catch (error) {
-        if (error instanceof BadRequest) return problem(error.status, error.message);
+        if (error instanceof HttpProblem) return problem(error.status, error.message);
         throw error;
       }
     }

@@ -4,6 +4,8 @@
 export interface Limits {
   /** Largest request body any component reads; larger ones get 413. */
   maxBodyBytes: number;
+  /** A request (headers and body) not received in full within this time gets 408. */
+  requestTimeoutMs: number;
   /** Most events in one ingest/append/push batch. */
   maxEventsPerBatch: number;
 
@@ -48,6 +50,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxBodyBytes: 8 * 1024 * 1024,
+  requestTimeoutMs: 30_000,
   maxEventsPerBatch: 20_000,
   configPollMs: 200,
   maxRemovedPairShare: 0.5,

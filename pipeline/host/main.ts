@@ -3,35 +3,15 @@
 // It builds the component over the real seam, serves it on loopback, logs a `ready` line with
 // the bound port, and stops cleanly on SIGTERM/SIGINT or when its parent harness disappears.
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import path from "node:path";
 import { COMPONENT_FACTORIES, COMPONENT_NAMES, isComponentName } from "../components.ts";
 import { parseFlawList, resolveFlaws } from "../core/flaws.ts";
 import { resolveLimits } from "../core/limits.ts";
 import { createRealSeam } from "./real-seam.ts";
+import { jsonObject, portNumber, processId } from "./options.ts";
 import { exitWithParent } from "./parent-watch.ts";
 import { serve } from "./server.ts";
-
-function portNumber(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
-  }
-  return port;
-}
-
-function jsonObject(value: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch {
-    throw new InvalidArgumentError(`"${value}" is not valid JSON`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidArgumentError(`"${value}" is not a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
-}
 
 const program = new Command("pipeline-component")
   .description("Run one component of Spillway's reference log pipeline as a process.")
@@ -51,7 +31,7 @@ const program = new Command("pipeline-component")
   .option("--settings <json>", "component-specific settings, as a JSON object", jsonObject)
   .addOption(
     new Option("--parent-pid <pid>", "exit when this process is no longer the parent")
-      .argParser((value) => portNumber(value) && Number(value))
+      .argParser(processId)
       .env("SPILLWAY_PARENT_PID"),
   )
   .showHelpAfterError()
@@ -126,7 +106,7 @@ const server = await serve({
   handle: component.handle,
   host: options.host,
   port: options.port,
-  maxBodyBytes: limits.maxBodyBytes,
+  limits,
   log: seam.log,
 });
 seam.log.info("ready", { port: server.port, pid: process.pid, flaws: flaws.list() });

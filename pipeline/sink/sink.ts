@@ -1,9 +1,11 @@
 // The customer's destination: an HTTP receiver that records every event it is given, durably,
 // before it answers 2xx. Records are compact (stream + seq ranges per request) and served on
-// /records for the ledger. Sink faults (slow, 5xx, 429) are switched on /fault.
+// /records for the ledger. Sink faults (slow, 5xx, 429) are switched on /fault. A disk error
+// makes it refuse pushes (503) and report unhealthy until restarted (pipeline/core/disk-failure.ts).
 
 import { Counter } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
+import { DiskFailure } from "../core/disk-failure.ts";
 import { DropLog, toStreamRanges, type StreamRanges } from "../core/drops.ts";
 import { DurableLog } from "../core/durable-log.ts";
 import { payloadMatches, type EventId } from "../core/event.ts";
@@ -70,6 +72,7 @@ export function createSink(
   const records: SinkRecord[] = [];
   const log = new DurableLog(seam.disk, RECORD_FILE);
   const drops = new DropLog(instance, limits.maxDropRecords);
+  const diskFailure = new DiskFailure(seam.log);
   let fault: SinkFault = { mode: "none" };
   let ready = false;
 
@@ -88,6 +91,7 @@ export function createSink(
       });
     }
     const lines = parseEventBatch(body, limits.maxEventsPerBatch);
+    diskFailure.check();
     const good: EventId[] = [];
     const bad: EventId[] = [];
     for (const { event } of lines) (payloadMatches(event) ? good : bad).push(event);
@@ -99,7 +103,9 @@ export function createSink(
       streams: toStreamRanges(good),
       corrupt: toStreamRanges(bad),
     };
-    await log.appendDurably(JSON.stringify(record) + "\n");
+    await diskFailure.run(`append to ${RECORD_FILE}`, () =>
+      log.appendDurably(JSON.stringify(record) + "\n"),
+    );
     records.push(record);
     received.inc(good.length);
     corruptEvents.inc(bad.length);
@@ -125,7 +131,12 @@ export function createSink(
   addObservability(router, {
     metrics,
     drops,
-    health: () => ({ ok: ready, records: records.length, fault: fault.mode }),
+    health: () => ({
+      ok: ready && diskFailure.reason === null,
+      records: records.length,
+      fault: fault.mode,
+      disk: diskFailure.reason ?? "ok",
+    }),
   });
 
   return {
@@ -146,7 +157,7 @@ export function createSink(
     },
     async stop() {
       ready = false;
-      await log.sync();
+      await diskFailure.attempt(`sync ${RECORD_FILE}`, () => log.sync());
     },
   };
 }

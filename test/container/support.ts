@@ -1,5 +1,5 @@
-// The container suite runs where a Docker engine answers. In CI (CI=true) it must run: no engine
-// is a failure, not a skip. Elsewhere it is skipped with the reason, in one line.
+// The container suite runs where a Docker engine answers. In CI (CI set, see ./ci.ts) it must
+// run: no engine is a failure, not a skip. Elsewhere it is skipped with the reason, in one line.
 
 import { execa } from "execa";
 import { readdirSync, readFileSync } from "node:fs";
@@ -9,11 +9,14 @@ import { describe } from "vitest";
 import { dockerClient, dockerUnavailable } from "../../harness/runtime/container/docker.ts";
 import { LABEL_HARNESS, LABEL_RUN, LABEL_SERVICE } from "../../harness/runtime/container/labels.ts";
 import { RUN_DIR_PREFIX } from "../../harness/runtime/run-dir.ts";
+import { inContinuousIntegration } from "./ci.ts";
 
 export const DOCKER_UNAVAILABLE = await dockerUnavailable();
 
-if (DOCKER_UNAVAILABLE !== undefined && process.env.CI === "true") {
-  throw new Error(`CI=true, so the container suite must run, but ${DOCKER_UNAVAILABLE}`);
+if (DOCKER_UNAVAILABLE !== undefined && inContinuousIntegration(process.env.CI)) {
+  throw new Error(
+    `CI is ${JSON.stringify(process.env.CI)}, so the container suite must run, but ${DOCKER_UNAVAILABLE}`,
+  );
 }
 
 if (DOCKER_UNAVAILABLE !== undefined)

@@ -46,7 +46,7 @@ describe("component host", () => {
       handle: async (r) => json(200, { size: r.body.length }),
       host: "127.0.0.1",
       port: 0,
-      maxBodyBytes: 1000,
+      limits: { maxBodyBytes: 1000, requestTimeoutMs: 5_000 },
       log: quietLog,
     });
     const answer = await post(server.port, "x".repeat(2000));
@@ -59,7 +59,7 @@ describe("component host", () => {
       handle: async (r) => json(200, { size: r.body.length }),
       host: "127.0.0.1",
       port: 0,
-      maxBodyBytes: 1000,
+      limits: { maxBodyBytes: 1000, requestTimeoutMs: 5_000 },
       log: quietLog,
     });
     expect((await post(server.port, "x".repeat(5000), true)).status).toBe(413);
@@ -75,7 +75,7 @@ describe("component host", () => {
       },
       host: "127.0.0.1",
       port: 0,
-      maxBodyBytes: 1000,
+      limits: { maxBodyBytes: 1000, requestTimeoutMs: 5_000 },
       log: quietLog,
     });
     const failed = await post(server.port, "");

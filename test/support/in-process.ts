@@ -17,18 +17,48 @@ import {
 } from "../../pipeline/core/seam.ts";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 
+export type DiskOperation = "append" | "sync" | "remove" | "replace";
+
 export class MemoryDisk implements Disk {
   private readonly synced = new Map<string, string>();
   private readonly unsynced = new Map<string, string>();
   /** Set by a crash: the dead process's late writes go nowhere. */
   private frozen = false;
+  private failing: ReadonlySet<DiskOperation> = new Set();
+  private syncsHeld: Promise<void> | null = null;
+
+  /** From now on these operations fail with EIO, as on a dying disk, until `repair`. */
+  failFrom(operations: readonly DiskOperation[]): void {
+    this.failing = new Set(operations);
+  }
+  repair(): void {
+    this.failing = new Set();
+  }
+  /** Syncs wait until the returned function is called (a slow disk). */
+  holdSyncs(): () => void {
+    let release = (): void => {};
+    this.syncsHeld = new Promise((resolve) => (release = resolve));
+    return () => {
+      this.syncsHeld = null;
+      release();
+    };
+  }
+  private fail(operation: DiskOperation, name: string): void {
+    if (!this.failing.has(operation)) return;
+    const error: NodeJS.ErrnoException = new Error(`EIO: i/o error, ${operation} '${name}'`);
+    error.code = "EIO";
+    throw error;
+  }
 
   async append(name: string, data: string): Promise<void> {
     if (this.frozen) return;
+    this.fail("append", name);
     this.unsynced.set(name, (this.unsynced.get(name) ?? "") + data);
   }
   async sync(name: string): Promise<void> {
+    await this.syncsHeld;
     if (this.frozen) return;
+    this.fail("sync", name);
     this.synced.set(name, (this.synced.get(name) ?? "") + (this.unsynced.get(name) ?? ""));
     this.unsynced.delete(name);
   }
@@ -41,10 +71,12 @@ export class MemoryDisk implements Disk {
     return [...names].filter((name) => name.startsWith(prefix)).sort();
   }
   async remove(name: string): Promise<void> {
+    this.fail("remove", name);
     this.synced.delete(name);
     this.unsynced.delete(name);
   }
   async replace(name: string, data: string): Promise<void> {
+    this.fail("replace", name);
     this.unsynced.delete(name);
     this.synced.set(name, data);
   }
