@@ -2,8 +2,9 @@
 // forwarder, leased by the pusher, deleted on ack.
 //
 // Hardened: admission control (only configured pairs get a buffer), bounds on total bytes,
-// per-tenant bytes and buffer count that push back with 429, and a write-ahead log fsynced
-// before an append is acknowledged. Flaws: `buffer.limitsUnconfigured` (buffers for anyone,
+// per-tenant bytes and buffer count that push back with 429, a write-ahead log fsynced
+// before an append is acknowledged, and events of a job the config no longer has declared
+// dropped rather than held for good. Flaws: `buffer.limitsUnconfigured` (buffers for anyone,
 // no bounds: memory grows until the process stalls or dies) and `buffer.ackBeforeDurable`
 // (acknowledged appends sit in memory until the next periodic flush).
 // A disk error stops appends (503) and makes it unhealthy until restarted; what it holds can
@@ -14,7 +15,7 @@ import type { Component, ComponentOptions } from "../core/component.ts";
 import { peerUrl } from "../core/component.ts";
 import { DiskFailure } from "../core/disk-failure.ts";
 import { DropLog } from "../core/drops.ts";
-import { pairKey, type EventLine } from "../core/event.ts";
+import { pairKey, parseEventLines, type EventLine } from "../core/event.ts";
 import { BadRequest, json, parseEventBatch, parseJsonBody, problem, Router } from "../core/http.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
 import type { HttpResponse } from "../core/seam.ts";
@@ -113,6 +114,11 @@ export function createBuffer(options: ComponentOptions): Component {
     labelNames: ["reason"],
     registers: [metrics],
   });
+  const orphaned = new Counter({
+    name: "buffer_job_removed_events_total",
+    help: "Buffered events declared dropped because the config in force no longer has their job",
+    registers: [metrics],
+  });
   const store = new BufferStore();
   const gauges = {
     bytes: new Gauge({ name: "buffer_bytes", help: "Bytes held", registers: [metrics] }),
@@ -142,6 +148,7 @@ export function createBuffer(options: ComponentOptions): Component {
   let nextChunkId = 1;
   let running = false;
   let flushTimer: { cancel(): void } | null = null;
+  let orphanTimer: { cancel(): void } | null = null;
 
   function refreshGauges(): void {
     gauges.bytes.set(store.totalBytes);
@@ -401,6 +408,45 @@ export function createBuffer(options: ComponentOptions): Component {
     }),
   });
 
+  /**
+   * Events buffered for a job the config in force no longer has are declared dropped, with the
+   * config version that removed the job: the pusher stops pushing a job once its config leaves
+   * it out, so otherwise they would sit here, expected and never delivered, and hold bytes and a
+   * buffer against the bounds. A chunk still leased stays until its push acks it or lets go.
+   * Why declared rather than delivered: docs/simulator.md (what exploration found).
+   */
+  function declareOrphans(): void {
+    const pairs = config?.pairs();
+    if (pairs == null) return;
+    const version = config!.config()!.version;
+    const now = seam.clock.now();
+    for (const key of store.pairKeys()) {
+      if (pairs.has(key)) continue;
+      const chunks = store.evict(key, now);
+      if (chunks.length === 0) continue;
+      const events = chunks.flatMap((chunk) =>
+        parseEventLines(chunk.body, Number.MAX_SAFE_INTEGER).map(({ event }) => event),
+      );
+      const { tenant, dataset } = chunks[0]!;
+      drops.declare(
+        now,
+        `the job for tenant "${tenant}" and dataset "${dataset}" was removed (config version ${version}) while these events were buffered`,
+        events,
+      );
+      orphaned.inc(events.length);
+      for (const chunk of chunks) wal!.recordAck(chunk.id, chunk.segment);
+    }
+    refreshGauges();
+  }
+
+  function scheduleOrphanCheck(): void {
+    orphanTimer = seam.clock.schedule(limits.configPollMs, () => {
+      if (!running) return;
+      declareOrphans();
+      scheduleOrphanCheck();
+    });
+  }
+
   function scheduleFlush(): void {
     flushTimer = seam.clock.schedule(limits.volatileFlushMs, () => {
       if (!running) return;
@@ -455,13 +501,17 @@ export function createBuffer(options: ComponentOptions): Component {
         unbounded,
       });
       running = true;
-      if (config !== null) await config.start();
+      if (config !== null) {
+        await config.start();
+        scheduleOrphanCheck();
+      }
       if (volatile) scheduleFlush();
     },
     heldBytes: () => store.totalBytes,
     async stop() {
       running = false;
       flushTimer?.cancel();
+      orphanTimer?.cancel();
       config?.stop();
       for (const key of [...waiters.keys()]) wake(key);
       if (wal !== null) await diskFailure.attempt("flush the write-ahead log", () => wal!.flush());

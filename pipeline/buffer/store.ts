@@ -108,18 +108,7 @@ export class BufferStore {
     if (lease === undefined) return undefined;
     this.leases.delete(leaseId);
     const owned = lease.chunks.filter((chunk) => chunk.leaseId === leaseId);
-    const buffer = this.buffers.get(lease.key)!;
-    const removed = new Set(owned);
-    const kept = buffer.chunks.filter((chunk) => !removed.has(chunk));
-    buffer.chunks.length = 0;
-    buffer.chunks.push(...kept);
-    for (const chunk of owned) {
-      buffer.bytes -= chunk.bytes;
-      this.totalBytes -= chunk.bytes;
-      this.totalChunks--;
-      this.tenantBytes.set(chunk.tenant, this.bytesOfTenant(chunk.tenant) - chunk.bytes);
-    }
-    this.assertAccounting(buffer);
+    this.remove(this.buffers.get(lease.key)!, owned);
     return owned;
   }
 
@@ -135,6 +124,44 @@ export class BufferStore {
       }
     }
     return true;
+  }
+
+  /** The pairs that have a buffer, emptied or not. */
+  pairKeys(): string[] {
+    return [...this.buffers.keys()];
+  }
+
+  /**
+   * Removes a pair's chunks that no lease holds (never leased, released, or lapsed) and returns
+   * them; a chunk under a live lease stays, so the push in flight can still ack it. A pair left
+   * with no chunks loses its buffer, and its leases (all lapsed by then) are forgotten.
+   */
+  evict(key: string, now: number): Chunk[] {
+    const buffer = this.buffers.get(key);
+    if (buffer === undefined) return [];
+    const evicted = buffer.chunks.filter((chunk) => chunk.leaseId === 0 || chunk.leaseUntil <= now);
+    for (const chunk of evicted) if (chunk.leaseId !== 0) this.leases.delete(chunk.leaseId);
+    this.remove(buffer, evicted);
+    if (buffer.chunks.length === 0) {
+      this.buffers.delete(key);
+      for (const [id, lease] of this.leases) if (lease.key === key) this.leases.delete(id);
+    }
+    return evicted;
+  }
+
+  /** Takes chunks out of a pair's FIFO and out of every byte and chunk count. */
+  private remove(buffer: PairBuffer, chunks: Chunk[]): void {
+    const removed = new Set(chunks);
+    const kept = buffer.chunks.filter((chunk) => !removed.has(chunk));
+    buffer.chunks.length = 0;
+    buffer.chunks.push(...kept);
+    for (const chunk of chunks) {
+      buffer.bytes -= chunk.bytes;
+      this.totalBytes -= chunk.bytes;
+      this.totalChunks--;
+      this.tenantBytes.set(chunk.tenant, this.bytesOfTenant(chunk.tenant) - chunk.bytes);
+    }
+    this.assertAccounting(buffer);
   }
 
   pending(key: string): number {
