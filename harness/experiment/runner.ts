@@ -322,14 +322,16 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       drained,
       unreadableDrops: observer!.unreadable(),
       buffer: {
+        service: topology!.service("buffer").name,
         samples: observer!.bufferSamples,
         bounds: {
           maxBufferBytes: limits.maxBufferBytes,
+          maxTenantBytes: limits.maxTenantBytes,
           maxBuffers: limits.maxBuffers,
           maxMemoryMb: experiment.topology.maxBufferMemoryMb,
         },
-        memoryExceeded: observer!.memoryExceeded,
       },
+      memoryExceeded: observer!.memoryExceeded,
       configDecisions: observer!.configDecisions(),
       recovery: {
         lastHealAt,

@@ -1,4 +1,4 @@
-// What the invariants (DESIGN.md §5) look at, and what they answer.
+// What the invariants (docs/architecture.md §5) look at, and what they answer.
 
 import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";
 import type { LedgerReport } from "../ledger/ledger.ts";
@@ -31,6 +31,16 @@ export interface BufferSample {
   highWaterBytesAt: number;
   highWaterBuffers: number;
   highWaterBuffersAt: number;
+  /** The most bytes one tenant held, which tenant and when; absent if /stats did not say. */
+  highWaterTenant?: { tenant: string | null; bytes: number; at: number };
+}
+
+/** A service's memory went over a cap: the runtime's kill, or the buffer past its bound. */
+export interface MemoryEvent {
+  service: string;
+  at: number;
+  rssMb: number;
+  capMb: number;
 }
 
 export interface Observations {
@@ -44,12 +54,22 @@ export interface Observations {
   /** Sinks whose records could not be read: the ledger misses their copies. */
   unreadableSinks?: string[];
   buffer: {
+    /** The buffer's service name: memory events of other services are not the buffer's. */
+    service: string;
     samples: BufferSample[];
     /** The profile's bounds, whether or not the buffer enforces them (legacy does not). */
-    bounds: { maxBufferBytes: number; maxBuffers: number; maxMemoryMb: number };
-    /** Times the buffer's process was killed for exceeding its memory cap, or grew past maxMemoryMb. */
-    memoryExceeded: Array<{ at: number; rssMb: number; capMb: number }>;
+    bounds: {
+      maxBufferBytes: number;
+      maxTenantBytes: number;
+      maxBuffers: number;
+      maxMemoryMb: number;
+    };
   };
+  /**
+   * Every service's memory events, each naming its service: kills by a memory cap, and the
+   * buffer's RSS past maxMemoryMb.
+   */
+  memoryExceeded: MemoryEvent[];
   /** The forwarder's config decisions over the whole run (across restarts). */
   configDecisions: ConfigDecision[];
   recovery: {

@@ -1,0 +1,11 @@
+import { parseExperiment } from "/work/wt-invariants/harness/experiment/definition.ts";
+import { runOnSimulator } from "/work/wt-invariants/harness/experiment/sim-run.ts";
+const file = process.argv[2]!;
+const profile = process.argv[3] ?? "hardened";
+const flaws = process.argv[4] === undefined ? undefined : process.argv[4].split(",").filter(Boolean);
+const input = JSON.parse((await import("node:fs")).readFileSync(file, "utf8"));
+const { journal } = await runOnSimulator(parseExperiment(input, file), { profile, seed: Number(process.env.SEED ?? 1), ...(flaws ? { flaws: flaws as never } : {}) });
+console.log(journal.status, journal.error ?? "");
+for (const r of Object.values(journal.verdict?.invariants ?? {})) console.log(r!.name, r!.status, r!.summary);
+console.log(JSON.stringify(journal.verdict?.ledger));
+console.log(journal.notes.map((n) => `${n.atMs} ${n.message}`).join("\n"));
