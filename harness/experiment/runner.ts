@@ -321,6 +321,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
       ledger,
       drained,
       unreadableDrops: observer!.unreadable(),
+      indeterminateShareMax: experiment.verdict.indeterminateShareMax,
       buffer: {
         service: topology!.service("buffer").name,
         samples: observer!.bufferSamples,

@@ -53,6 +53,11 @@ export interface Observations {
   unreadableDrops: string[];
   /** Sinks whose records could not be read: the ledger misses their copies. */
   unreadableSinks?: string[];
+  /**
+   * no-silent-loss answers unknown rather than held when indeterminate events exceed this
+   * share of the expected (absent: INDETERMINATE_SHARE_MAX_DEFAULT).
+   */
+  indeterminateShareMax?: number;
   buffer: {
     /** The buffer's service name: memory events of other services are not the buffer's. */
     service: string;
