@@ -3,32 +3,13 @@
 // "held vacuously". The share is the experiment's (verdict.indeterminateShareMax, 1% by
 // default), checked when the experiment is read; the terminal summary shows every category.
 
-import { execa } from "execa";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ExperimentError, parseExperiment } from "../../harness/experiment/definition.ts";
-
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-indeterminate-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+import { smallExperiment, spillwayRunSim } from "./small-experiment.ts";
 
 /** The buffer answers the forwarder 400 ms late for 3 s; the producer waits 150 ms, twice. */
 const slowerThanTimeout = {
-  name: "slower-than-timeout",
-  description: "the pipeline answers slower than the producer's timeout for a while",
-  topology: { sinks: 1, limits: { configPollMs: 100 } },
-  workload: {
-    tenants: 4,
-    jobShare: 0.5,
-    eventsPerSecond: 400,
-    batchSize: 20,
-    requestTimeoutMs: 150,
-    maxAttempts: 2,
-  },
-  duration: "6s",
-  warmup: "1s",
-  steadyState: { deliveringWithin: "500ms" },
+  workload: { requestTimeoutMs: 150, maxAttempts: 2 },
   method: [
     {
       at: "1s",
@@ -36,22 +17,22 @@ const slowerThanTimeout = {
       fault: { kind: "network.latency", link: "forwarder->buffer", latency: 400 },
     },
   ],
-  drain: { timeout: "10s" },
 };
 
 describe("verdict.indeterminateShareMax", () => {
   it("defaults to 1% and takes the experiment's share", () => {
-    expect(parseExperiment(slowerThanTimeout, "test").verdict.indeterminateShareMax).toBe(0.01);
-    const stated = parseExperiment(
-      { ...slowerThanTimeout, verdict: { indeterminateShareMax: 0.25 } },
-      "test",
-    );
+    expect(smallExperiment("slow", slowerThanTimeout).verdict.indeterminateShareMax).toBe(0.01);
+    const stated = smallExperiment("slow", {
+      ...slowerThanTimeout,
+      verdict: { indeterminateShareMax: 0.25 },
+    });
     expect(stated.verdict.indeterminateShareMax).toBe(0.25);
   });
 
   it.each([1.5, -0.1, "1%"])("refuses %j, naming the field and the value", (value) => {
+    const input = { name: "x", description: "x", duration: "5s" };
     const parse = () =>
-      parseExperiment({ ...slowerThanTimeout, verdict: { indeterminateShareMax: value } }, "x");
+      parseExperiment({ ...input, verdict: { indeterminateShareMax: value } }, "x");
     expect(parse).toThrow(ExperimentError);
     expect(parse).toThrow(
       `verdict.indeterminateShareMax: ${JSON.stringify(value)}: expected a share from 0 to 1 (0.01 is 1%)`,
@@ -64,12 +45,8 @@ describe("a pipeline slower than the producer's timeout, end to end on the simul
     "gives no-silent-loss unknown, not held, and the summary shows every ledger category",
     { timeout: 60_000 },
     async () => {
-      const file = path.join(directory, "slower-than-timeout.json");
-      writeFileSync(file, JSON.stringify(slowerThanTimeout));
-      const result = await execa(
-        process.execPath,
-        [path.resolve("harness/cli/main.ts"), "run", file, "--runtime", "sim"],
-        { reject: false, timeout: 60_000 },
+      const result = await spillwayRunSim(
+        smallExperiment("slower-than-timeout", slowerThanTimeout),
       );
       // Expected to hold by default: unknown is not as expected.
       expect(result.exitCode, result.stderr).toBe(1);

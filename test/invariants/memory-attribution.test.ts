@@ -3,31 +3,20 @@
 // simulator; the same experiment on real processes once (a few seconds).
 
 import { describe, expect, it } from "vitest";
-import { parseExperiment } from "../../harness/experiment/definition.ts";
 import type { Journal } from "../../harness/experiment/journal.ts";
 import { runExperiment } from "../../harness/experiment/runner.ts";
-import { runOnSimulator } from "../../harness/experiment/sim-run.ts";
+import { runSmall, smallExperiment } from "./small-experiment.ts";
 
-const pusherCapped = parseExperiment(
-  {
-    name: "pusher-memory-cap",
-    description: "a memory cap far below the pusher's size kills it; the heal restarts it",
-    topology: { sinks: 1, limits: { configPollMs: 100 } },
-    workload: { tenants: 4, jobShare: 0.5, eventsPerSecond: 400, batchSize: 20 },
-    duration: "6s",
-    warmup: "1s",
-    steadyState: { deliveringWithin: "500ms" },
-    method: [
-      {
-        at: "1s",
-        for: "1s",
-        fault: { kind: "process.memory-cap", service: "pusher", megabytes: 1 },
-      },
-    ],
-    drain: { timeout: "10s" },
-  },
-  "pusher-memory-cap",
-);
+const pusherCapped = smallExperiment("pusher-memory-cap", {
+  duration: "6s",
+  method: [
+    {
+      at: "1s",
+      for: "1s",
+      fault: { kind: "process.memory-cap", service: "pusher", megabytes: 1 },
+    },
+  ],
+});
 
 function expectPusherKilledBufferHeld(journal: Journal): void {
   expect(journal.status, journal.error).toBe("completed");
@@ -45,8 +34,7 @@ function expectPusherKilledBufferHeld(journal: Journal): void {
 
 describe("a memory cap on the pusher is not the buffer's", () => {
   it("on the simulator: hardened's bounded-buffer holds, the pusher's kill in its evidence", async () => {
-    const { journal } = await runOnSimulator(pusherCapped, { profile: "hardened", seed: 1 });
-    expectPusherKilledBufferHeld(journal);
+    expectPusherKilledBufferHeld(await runSmall(pusherCapped));
   });
 
   it("on processes: the same", { timeout: 60_000 }, async () => {
