@@ -1,7 +1,9 @@
 // `spillway explore`: property-based search for fault schedules that break an invariant, on the
 // simulator. Prints the minimal schedule, the invariant with its evidence, and the commands
-// that replay it on the simulator and on processes. Exit 0: nothing found; 1: found; 2: bad
-// input; 3: a run failed (a harness error, printed with its minimal schedule).
+// that replay it on the simulator and on processes. Runs that broke nothing but left an
+// invariant unknown are counted and shown apart. Exit 0: nothing found (whatever the unknown
+// runs); 1: found; 2: bad input; 3: a run failed (a harness error, printed with its minimal
+// schedule).
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { PROFILE_NAMES, type ProfileName } from "../../pipeline/core/flaws.ts";
@@ -75,7 +77,31 @@ function defaultOut(flags: ExploreFlags): string {
   return `spillway-schedule-${flags.profile}-seed${flags.seed}.json`;
 }
 
-function describe(flags: ExploreFlags, result: ExploreResult, file: string | null): string {
+/**
+ * The runs that held and those left unknown, which are neither: how many, which invariants,
+ * and the first such schedule.
+ */
+function describeUnknown(result: ExploreResult, lead = ""): string[] {
+  const first = result.firstUnknown;
+  if (result.unknownRuns === 0 || first === null)
+    return [`${lead}every one of the ${result.heldRuns} runs held`];
+  const which = Object.entries(result.unknownByInvariant)
+    .map(([name, runs]) => `${name} ${runs}`)
+    .join(", ");
+  return [
+    `${lead}${result.heldRuns} held; ${result.unknownRuns} left an invariant unknown (${which}): not violations, and not passes either`,
+    `first unknown schedule (${first.steps.length} fault${first.steps.length === 1 ? "" : "s"}):`,
+    ...first.steps.map((step) => `  ${formatStep(step)}`),
+    ...first.invariants.map(({ name, summary }) => `  ${name} unknown: ${summary}`),
+  ];
+}
+
+/** What `spillway explore` prints for a result (without --json). */
+export function formatExplore(
+  flags: Pick<ExploreFlags, "profile" | "invariant" | "seed">,
+  result: ExploreResult,
+  file: string | null,
+): string {
   const focus = [
     `profile ${flags.profile}`,
     ...(result.flaws === null ? [] : [`flaws ${result.flaws.join(",") || "none"}`]),
@@ -88,6 +114,7 @@ function describe(flags: ExploreFlags, result: ExploreResult, file: string | nul
   if (!result.found) {
     lines.push(
       `nothing found: ${result.runs} schedules ran on the simulator without violating ${flags.invariant ?? "any invariant"} (${seconds} s${result.interrupted ? ", stopped by --time-limit" : ""})`,
+      ...describeUnknown(result),
     );
     return lines.join("\n") + "\n";
   }
@@ -98,6 +125,7 @@ function describe(flags: ExploreFlags, result: ExploreResult, file: string | nul
       : `found: a run failed after ${result.runs} schedules: ${result.error}`,
   );
   if (result.summary !== null) lines.push(`  ${result.summary}`);
+  if (result.unknownRuns > 0) lines.push(...describeUnknown(result, "before it, "));
   lines.push(
     `minimal schedule (${schedule.steps.length} fault${schedule.steps.length === 1 ? "" : "s"}):`,
   );
@@ -185,7 +213,7 @@ export function exploreCommand(): Command {
           }) + "\n",
         );
       } else {
-        process.stdout.write(describe(flags, result, file));
+        process.stdout.write(formatExplore(flags, result, file));
       }
       process.exitCode = !result.found
         ? EXIT.asExpected

@@ -1,13 +1,15 @@
 // `spillway replay <schedule.json>`: runs a saved schedule (from `spillway explore`, or written
-// by hand) on the simulator, on processes or in containers and prints the verdict. Exit 0 when the replay
-// reproduces what the schedule recorded (its invariant violated; without one, every invariant
-// held), 1 when not, 2 bad input, 3 the harness failed, 130 interrupted.
+// by hand) on the simulator, on processes or in containers and prints the verdict and which
+// invariants it saw held, violated and unknown. Exit 0 when the replay reproduces what the
+// schedule recorded (its invariant violated; without one, every invariant held: an unknown is
+// not a hold), 1 when not, 2 bad input, 3 the harness failed, 130 interrupted.
 
 import { Command } from "commander";
 import { writeFile } from "node:fs/promises";
 import { runOn } from "../experiment/run-on.ts";
 import { baseExperiment, readSchedule, scheduleExperiment } from "../explore/schedule.ts";
-import { INVARIANT_NAMES } from "../invariants/types.ts";
+import type { Journal } from "../experiment/journal.ts";
+import { INVARIANT_NAMES, type InvariantName, type InvariantStatus } from "../invariants/types.ts";
 import { formatSummary } from "../report/summary.ts";
 import { EXIT } from "./exit.ts";
 import { formatStep } from "./explore-command.ts";
@@ -18,6 +20,22 @@ interface ReplayFlags extends RuntimeFlags {
   seed?: number;
   journal?: string;
   toxiproxyUrl?: string;
+}
+
+/** Which invariants the run found held, violated and unknown, in the order of INVARIANT_NAMES. */
+function seenStatuses(journal: Journal): Record<InvariantStatus, InvariantName[]> {
+  const seen: Record<InvariantStatus, InvariantName[]> = { held: [], violated: [], unknown: [] };
+  for (const name of INVARIANT_NAMES) {
+    const status = journal.verdict?.invariants[name]?.status;
+    if (status !== undefined) seen[status].push(name);
+  }
+  return seen;
+}
+
+function formatSeen(seen: Record<InvariantStatus, InvariantName[]>): string {
+  return (["held", "violated", "unknown"] as const)
+    .map((status) => `${status}: ${seen[status].length === 0 ? "none" : seen[status].join(", ")}`)
+    .join("; ");
 }
 
 export function replayCommand(): Command {
@@ -60,20 +78,26 @@ export function replayCommand(): Command {
         process.exitCode = EXIT.harnessFailed;
         return;
       }
-      const violated = INVARIANT_NAMES.filter(
-        (name) => journal.verdict?.invariants[name]?.status === "violated",
-      );
+      const seen = seenStatuses(journal);
+      process.stdout.write(`seen on ${flags.runtime}: ${formatSeen(seen)}\n`);
       const reproduced =
         schedule.invariant === undefined
-          ? violated.length === 0
-          : violated.includes(schedule.invariant);
+          ? seen.violated.length === 0 && seen.unknown.length === 0
+          : seen.violated.includes(schedule.invariant);
+      const recorded =
+        schedule.invariant === undefined
+          ? "every invariant held"
+          : `${schedule.invariant} violated`;
       let verdictLine: string;
-      if (schedule.invariant === undefined) {
-        verdictLine = reproduced ? "every invariant held" : `violated: ${violated.join(", ")}`;
-      } else if (reproduced) {
-        verdictLine = `reproduced: ${schedule.invariant} violated on ${flags.runtime}, as recorded`;
+      if (reproduced) {
+        verdictLine = `reproduced: ${recorded} on ${flags.runtime}, as recorded`;
+      } else if (schedule.invariant === undefined) {
+        verdictLine = `not reproduced: ${[
+          ...(seen.violated.length > 0 ? [`violated: ${seen.violated.join(", ")}`] : []),
+          ...(seen.unknown.length > 0 ? [`unknown: ${seen.unknown.join(", ")}`] : []),
+        ].join("; ")} on ${flags.runtime} (recorded: ${recorded})`;
       } else {
-        const status = journal.verdict?.invariants[schedule.invariant]?.status ?? "unknown";
+        const status = journal.verdict?.invariants[schedule.invariant]?.status ?? "not checked";
         verdictLine = `not reproduced: ${schedule.invariant} ${status} on ${flags.runtime} (recorded: violated)`;
       }
       process.stdout.write(verdictLine + "\n");

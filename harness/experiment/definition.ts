@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { FLAW_NAMES, PROFILE_NAMES } from "../../pipeline/core/flaws.ts";
 import { resolveLimits } from "../../pipeline/core/limits.ts";
+import { INDETERMINATE_SHARE_MAX_DEFAULT } from "../invariants/no-silent-loss.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { workloadOptionsSchema } from "../workload/options.ts";
 import { durationSchema } from "./duration.ts";
@@ -25,6 +26,9 @@ const limitsSchema = z.record(z.string(), z.unknown()).superRefine((limits, cont
 });
 
 const outcomeSchema = z.enum(["held", "violated"]);
+
+const notAShare = { error: "expected a share from 0 to 1 (0.01 is 1%)" };
+const shareSchema = z.number(notAShare).min(0, notAShare).max(1, notAShare);
 
 export const experimentSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "expected a name of a-z, 0-9 and -"),
@@ -88,6 +92,17 @@ export const experimentSchema = z.strictObject({
     .array(z.enum(INVARIANT_NAMES))
     .min(1)
     .default([...INVARIANT_NAMES]),
+  /** How the invariants judge (docs/architecture.md §5). */
+  verdict: z
+    .strictObject({
+      /**
+       * no-silent-loss answers unknown, not held, when more than this share of the expected
+       * events are indeterminate (their outcome unknown to the producer, or produced near a
+       * job change).
+       */
+      indeterminateShareMax: shareSchema.default(INDETERMINATE_SHARE_MAX_DEFAULT),
+    })
+    .default({ indeterminateShareMax: INDETERMINATE_SHARE_MAX_DEFAULT }),
   /**
    * How the experiment scales down on the simulator, which runs every event through the real
    * component code in one thread: workload fields and topology limits/caps that replace the

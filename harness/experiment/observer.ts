@@ -1,10 +1,11 @@
 // Watches a running topology for the whole experiment, so that evidence survives restarts:
 // the buffer's /stats (high-water marks reset when it restarts), its RSS, the forwarder's
-// config decisions, every component's declared drops, and the runtime's events.
+// config decisions, every component's declared drops, and the runtime's events. Every memory
+// reading and memory event names the service it was measured on.
 
 import type { DropRecord } from "../../pipeline/core/drops.ts";
 import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";
-import type { BufferSample } from "../invariants/types.ts";
+import type { BufferSample, MemoryEvent } from "../invariants/types.ts";
 import type { Timer } from "../../pipeline/core/seam.ts";
 import { answersOk, probeJson } from "../http/json-client.ts";
 import { every } from "../runtime/every.ts";
@@ -18,6 +19,24 @@ const MAX_SAMPLES = 20_000;
 const FINAL_ATTEMPTS = 3;
 const FINAL_TIMEOUT_MS = 10_000;
 
+/** The buffer's /stats as the observer reads it. */
+type BufferStats = Omit<BufferSample, "at" | "highWaterTenant"> & {
+  highWaterTenantBytes?: number;
+  highWaterTenant?: string | null;
+  highWaterTenantBytesAt?: number;
+};
+
+/** The per-tenant high-water mark, when /stats reports it. */
+function tenantMark(stats: BufferStats): Pick<BufferSample, "highWaterTenant"> {
+  const {
+    highWaterTenantBytes: bytes,
+    highWaterTenant: tenant,
+    highWaterTenantBytesAt: at,
+  } = stats;
+  if (typeof bytes !== "number" || typeof at !== "number") return {};
+  return { highWaterTenant: { tenant: tenant ?? null, bytes, at } };
+}
+
 export interface HealthReading {
   at: number;
   unhealthy: string[];
@@ -25,8 +44,8 @@ export interface HealthReading {
 
 export class Observer {
   readonly bufferSamples: BufferSample[] = [];
-  readonly rssSamples: Array<{ at: number; rssMb: number }> = [];
-  readonly memoryExceeded: Array<{ at: number; rssMb: number; capMb: number }> = [];
+  readonly rssSamples: Array<{ service: string; at: number; rssMb: number }> = [];
+  readonly memoryExceeded: MemoryEvent[] = [];
   readonly events: RuntimeEvent[] = [];
   /** Every service's /healthz, read about once a second over the whole run. */
   readonly healthSamples: HealthReading[] = [];
@@ -50,8 +69,10 @@ export class Observer {
       this.events.push(event);
       // A restarted service's drop log begins again at 0.
       if (event.kind === "started") this.dropCursors.set(event.service, 0);
-      if (event.kind === "memory-cap-exceeded")
-        this.memoryExceeded.push({ at: event.at, rssMb: event.rssMb, capMb: event.capMb });
+      if (event.kind === "memory-cap-exceeded") {
+        const { service, at, rssMb, capMb } = event;
+        this.memoryExceeded.push({ service, at, rssMb, capMb });
+      }
     });
     const { clock } = this.topology;
     this.timers.push(every(clock, STATS_EVERY_MS, () => void this.sampleStats()));
@@ -116,7 +137,7 @@ export class Observer {
       const buffer = this.topology.service("buffer");
       const forwarder = this.topology.service("forwarder");
       const [stats, log] = await Promise.all([
-        probeJson<Omit<BufferSample, "at">>(net, `${buffer.url()}/stats`, REQUEST_TIMEOUT_MS),
+        probeJson<BufferStats>(net, `${buffer.url()}/stats`, REQUEST_TIMEOUT_MS),
         probeJson<{ decisions: ConfigDecision[] }>(
           net,
           `${forwarder.url()}/config-log`,
@@ -143,6 +164,7 @@ export class Observer {
           highWaterBytesAt,
           highWaterBuffers,
           highWaterBuffersAt,
+          ...tenantMark(stats),
         });
       }
       for (const decision of log?.decisions ?? []) {
@@ -154,12 +176,17 @@ export class Observer {
       const rss = await buffer.memoryBytes();
       if (rss !== undefined && this.rssSamples.length < MAX_SAMPLES) {
         const rssMb = rss / (1024 * 1024);
-        this.rssSamples.push({ at, rssMb });
-        if (
-          rssMb > this.maxBufferMemoryMb &&
-          this.memoryExceeded.every((entry) => entry.capMb !== this.maxBufferMemoryMb)
-        ) {
-          this.memoryExceeded.push({ at, rssMb, capMb: this.maxBufferMemoryMb });
+        this.rssSamples.push({ service: buffer.name, at, rssMb });
+        const alreadyPast = this.memoryExceeded.some(
+          (entry) => entry.service === buffer.name && entry.capMb === this.maxBufferMemoryMb,
+        );
+        if (rssMb > this.maxBufferMemoryMb && !alreadyPast) {
+          this.memoryExceeded.push({
+            service: buffer.name,
+            at,
+            rssMb,
+            capMb: this.maxBufferMemoryMb,
+          });
         }
       }
     };

@@ -1,9 +1,11 @@
-// Property-based exploration of fault schedules on the simulator (docs/architecture.md §7):
-// fast-check draws schedules, each runs on a fresh simulation and every invariant is checked; the
-// first violation is shrunk by fast-check (fewer, earlier, shorter, simpler faults), then
-// simplified further — each step dropped, or replaced by a simpler kind of its family, while the
-// same invariant still breaks — and returned with
-// its evidence as a schedule file that replays on the simulator and on processes.
+// Property-based exploration of fault schedules on the simulator (docs/architecture.md §7): fast-check
+// draws schedules, each runs on a fresh simulation and every invariant is checked; the first
+// violation is shrunk by fast-check (fewer, earlier, shorter, simpler faults), then simplified
+// further — each step dropped, or replaced by a simpler kind of its family, while the same
+// invariant still breaks — and returned with
+// its evidence as a schedule file that replays on the simulator and on processes. A drawn run
+// that breaks nothing but leaves an invariant unknown is neither a violation found nor a pass:
+// such runs are counted apart, and the first is kept to replay.
 
 import fc from "fast-check";
 import type { Flaw, ProfileName } from "../../pipeline/core/flaws.ts";
@@ -12,7 +14,12 @@ import type { Journal } from "../experiment/journal.ts";
 import { referenceTopology } from "../experiment/reference-topology.ts";
 import { runOnSimulator } from "../experiment/sim-run.ts";
 import type { FaultFamily } from "../faults/fault.ts";
-import { INVARIANT_NAMES, type InvariantName, type InvariantResult } from "../invariants/types.ts";
+import {
+  INVARIANT_NAMES,
+  type InvariantName,
+  type InvariantResult,
+  type InvariantStatus,
+} from "../invariants/types.ts";
 import { parseTopology } from "../runtime/topology.ts";
 import { selectJobTenants, tenantNames } from "../workload/tenants.ts";
 import {
@@ -54,10 +61,27 @@ export interface ExploreOptions {
   }) => void;
 }
 
+/** A drawn schedule that broke nothing but left some invariant unknown: not a pass. */
+export interface UnknownRun {
+  steps: ScheduleStep[];
+  invariants: Array<{ name: InvariantName; summary: string }>;
+}
+
 export interface ExploreResult {
   found: boolean;
   /** Schedules drawn and run before the first violation (or all of them). */
   runs: number;
+  /** Of those, the runs in which every invariant looked at held. */
+  heldRuns: number;
+  /**
+   * Of those, the runs that broke nothing but left an invariant looked at unknown: neither a
+   * violation found nor a pass, counted apart.
+   */
+  unknownRuns: number;
+  /** How many of the unknown runs left each invariant unknown. */
+  unknownByInvariant: Partial<Record<InvariantName, number>>;
+  /** The first unknown run's schedule and what was unknown, to replay it. */
+  firstUnknown: UnknownRun | null;
   /** Further runs spent shrinking and simplifying the violation. */
   shrinkRuns: number;
   seed: number;
@@ -79,6 +103,7 @@ export interface ExploreResult {
 
 interface Outcome {
   violated: InvariantName[];
+  unknown: InvariantName[];
   failed: string | null;
   journal: Journal | null;
 }
@@ -110,9 +135,9 @@ export function scenarioWorld(scenario: Experiment = exploreScenario()): Schedul
   };
 }
 
-function violations(journal: Journal): InvariantName[] {
+function withStatus(journal: Journal, status: InvariantStatus): InvariantName[] {
   const results = journal.verdict?.invariants ?? {};
-  return INVARIANT_NAMES.filter((name) => results[name]?.status === "violated");
+  return INVARIANT_NAMES.filter((name) => results[name]?.status === status);
 }
 
 export function scheduleOf(steps: readonly ScheduleStep[], options: ExploreOptions): Schedule {
@@ -135,6 +160,30 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   let runIndex = 0;
   let drawn = 0;
   let found = false;
+  let heldRuns = 0;
+  const unknownByInvariant: Partial<Record<InvariantName, number>> = {};
+  let unknownRuns = 0;
+  let firstUnknown: UnknownRun | null = null;
+
+  /** Counts a drawn run that broke nothing: held, or unknown for the invariants looked at. */
+  function tally(steps: readonly ScheduleStep[], outcome: Outcome): void {
+    const unknown = outcome.unknown.filter(
+      (name) => options.invariant === undefined || name === options.invariant,
+    );
+    if (unknown.length === 0) {
+      heldRuns++;
+      return;
+    }
+    unknownRuns++;
+    for (const name of unknown) unknownByInvariant[name] = (unknownByInvariant[name] ?? 0) + 1;
+    firstUnknown ??= {
+      steps: [...steps],
+      invariants: unknown.map((name) => ({
+        name,
+        summary: outcome.journal?.verdict?.invariants[name]?.summary ?? "",
+      })),
+    };
+  }
 
   async function run(steps: readonly ScheduleStep[]): Promise<Outcome> {
     const experiment = scheduleExperiment(scenario, scheduleOf(steps, options));
@@ -146,7 +195,8 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         seed: options.seed,
       });
       outcome = {
-        violated: violations(journal),
+        violated: withStatus(journal, "violated"),
+        unknown: withStatus(journal, "unknown"),
         failed:
           journal.status === "completed"
             ? null
@@ -157,6 +207,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       // The simulation itself stopped the run (a livelock, a stall): a bug worth a schedule.
       outcome = {
         violated: [],
+        unknown: [],
         failed: `the simulation stopped: ${(error as Error).message}`,
         journal: null,
       };
@@ -185,6 +236,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
         found = true;
         return false;
       }
+      if (!found) tally(steps, outcome);
       return true;
     },
   );
@@ -196,6 +248,10 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
   });
   const base = {
+    heldRuns,
+    unknownRuns,
+    unknownByInvariant,
+    firstUnknown,
     seed: options.seed,
     profile: options.profile,
     flaws: options.flaws ?? null,

@@ -33,6 +33,16 @@ export interface BufferSample {
   highWaterBytesAt: number;
   highWaterBuffers: number;
   highWaterBuffersAt: number;
+  /** The most bytes one tenant held, which tenant and when; absent if /stats did not say. */
+  highWaterTenant?: { tenant: string | null; bytes: number; at: number };
+}
+
+/** A service's memory went over a cap: the runtime's kill, or the buffer past its bound. */
+export interface MemoryEvent {
+  service: string;
+  at: number;
+  rssMb: number;
+  capMb: number;
 }
 
 export interface Observations {
@@ -45,13 +55,28 @@ export interface Observations {
   unreadableDrops: string[];
   /** Sinks whose records could not be read: the ledger misses their copies. */
   unreadableSinks?: string[];
+  /**
+   * no-silent-loss answers unknown rather than held when indeterminate events exceed this
+   * share of the expected (absent: INDETERMINATE_SHARE_MAX_DEFAULT).
+   */
+  indeterminateShareMax?: number;
   buffer: {
+    /** The buffer's service name: memory events of other services are not the buffer's. */
+    service: string;
     samples: BufferSample[];
     /** The profile's bounds, whether or not the buffer enforces them (legacy does not). */
-    bounds: { maxBufferBytes: number; maxBuffers: number; maxMemoryMb: number };
-    /** Times the buffer's process was killed for exceeding its memory cap, or grew past maxMemoryMb. */
-    memoryExceeded: Array<{ at: number; rssMb: number; capMb: number }>;
+    bounds: {
+      maxBufferBytes: number;
+      maxTenantBytes: number;
+      maxBuffers: number;
+      maxMemoryMb: number;
+    };
   };
+  /**
+   * Every service's memory events, each naming its service: kills by a memory cap, and the
+   * buffer's RSS past maxMemoryMb.
+   */
+  memoryExceeded: MemoryEvent[];
   /** The forwarder's config decisions over the whole run (across restarts). */
   configDecisions: ConfigDecision[];
   recovery: {

@@ -2,7 +2,7 @@
 // switched on. Which single safeguard, restored alone, would have prevented the loss?
 
 import { FLAWS, isFlaw, type Flaw } from "../../pipeline/core/flaws.ts";
-import type { Journal } from "../experiment/journal.ts";
+import type { Journal, RunStatus, Verdict } from "../experiment/journal.ts";
 import { percent, renderTable } from "./table.ts";
 
 /**
@@ -37,12 +37,33 @@ const percentOrDash = (share: number | undefined): string =>
   share === undefined ? "-" : percent(share);
 
 function label(subset: readonly Flaw[], all: readonly Flaw[]): string {
-  if (subset.length === all.length) return "all flaws";
+  const within = subset.every((flaw) => all.includes(flaw));
+  if (within && subset.length === all.length) return "all flaws";
   if (subset.length === 0) return "none (hardened)";
-  if (subset.length === all.length - 1)
+  if (within && subset.length === all.length - 1)
     return `all but ${all.find((flaw) => !subset.includes(flaw))}`;
   return subset.join(",");
 }
+
+/** What a run that did not complete says, instead of figures it cannot vouch for. */
+const NOT_JUDGED: Record<Exclude<RunStatus, "completed">, string> = {
+  aborted: "aborted: the steady state did not hold, no fault was injected",
+  failed: "failed: the harness itself failed",
+  interrupted: "interrupted",
+};
+const notJudged = (status: RunStatus): string =>
+  status === "completed" ? "completed" : NOT_JUDGED[status];
+
+/**
+ * Only a completed run is judged: an aborted one never injected its faults, so losing nothing
+ * says nothing about a safeguard; a failed or interrupted one has no trustworthy verdict.
+ */
+const judged = (journal: Journal): Verdict | null =>
+  journal.status === "completed" ? journal.verdict : null;
+
+/** Nothing lost, and no-silent-loss (when checked) not left unknown by doubt. */
+const preventsLoss = (verdict: Verdict): boolean =>
+  verdict.ledger.lost === 0 && verdict.invariants["no-silent-loss"]?.status !== "unknown";
 
 export function formatMatrix(
   rows: ReadonlyArray<{ subset: Flaw[]; journal: Journal }>,
@@ -57,7 +78,7 @@ export function formatMatrix(
     "invariants violated",
   ];
   const body = rows.map(({ subset, journal }) => {
-    const verdict = journal.verdict;
+    const verdict = judged(journal);
     const violated = Object.values(verdict?.invariants ?? {})
       .filter((result) => result.status === "violated")
       .map((result) => result.name);
@@ -70,7 +91,7 @@ export function formatMatrix(
         ? "-"
         : `${(verdict.figures.bufferHighWaterBytes / verdict.figures.bufferBoundBytes).toFixed(2)}`,
       journal.status !== "completed"
-        ? journal.status
+        ? notJudged(journal.status)
         : violated.length === 0
           ? "none"
           : violated.join(", "),
@@ -83,27 +104,41 @@ export function formatMatrix(
       (row) =>
         row.subset.length === subset.length && row.subset.every((flaw) => subset.includes(flaw)),
     );
-  const allFlaws = rowOf(all)?.journal.verdict;
+  const allFlawsRow = rowOf(all);
+  const allFlaws = allFlawsRow === undefined ? null : judged(allFlawsRow.journal);
+  if (allFlawsRow !== undefined && allFlaws === null) {
+    lines.push(
+      `The run with all flaws on ${notJudged(allFlawsRow.journal.status)}: no safeguard is credited.`,
+    );
+  }
   if (allFlaws != null && allFlaws.ledger.lost > 0) {
     const restored = all
-      .map((flaw) => ({
-        flaw,
-        verdict: rowOf(all.filter((other) => other !== flaw))?.journal.verdict,
-      }))
-      .filter((entry) => entry.verdict != null)
-      .sort((a, b) => a.verdict!.figures.silentLossShare - b.verdict!.figures.silentLossShare);
+      .map((flaw) => ({ flaw, journal: rowOf(all.filter((other) => other !== flaw))?.journal }))
+      .filter((entry): entry is { flaw: Flaw; journal: Journal } => entry.journal !== undefined);
+    const completed = restored
+      .flatMap(({ flaw, journal }) => {
+        const verdict = judged(journal);
+        return verdict === null ? [] : [{ flaw, verdict }];
+      })
+      .sort((a, b) => a.verdict.figures.silentLossShare - b.verdict.figures.silentLossShare);
     if (restored.length > 0) {
       lines.push("Each safeguard restored alone (every other flaw on):");
-      for (const { flaw, verdict } of restored) {
-        const bounded = verdict!.invariants["bounded-buffer"]?.status === "held";
+      for (const { flaw, verdict } of completed) {
+        const bounded = verdict.invariants["bounded-buffer"]?.status === "held";
+        const unsure =
+          verdict.ledger.lost === 0 && !preventsLoss(verdict) ? " (no-silent-loss unknown)" : "";
         lines.push(
-          `  - against ${flaw}: silent loss ${percent(allFlaws.figures.silentLossShare)} → ${percent(verdict!.figures.silentLossShare)}, buffer ${bounded ? "within" : "over"} its bound${verdict!.ledger.lost === 0 ? "  ← prevents the loss" : ""}`,
+          `  - against ${flaw}: silent loss ${percent(allFlaws.figures.silentLossShare)} → ${percent(verdict.figures.silentLossShare)}${unsure}, buffer ${bounded ? "within" : "over"} its bound${preventsLoss(verdict) ? "  ← prevents the loss" : ""}`,
         );
       }
-      const preventing = restored.filter((entry) => entry.verdict!.ledger.lost === 0);
+      for (const { flaw, journal } of restored) {
+        if (journal.status === "completed") continue;
+        lines.push(`  - against ${flaw}: not judged, its run ${notJudged(journal.status)}`);
+      }
+      const preventing = completed.filter((entry) => preventsLoss(entry.verdict));
       lines.push(
         preventing.length === 0
-          ? "No single safeguard, restored alone, prevents the silent loss."
+          ? `No single safeguard, restored alone, prevents the silent loss${completed.length < restored.length ? " (of those whose run completed)" : ""}.`
           : `Restored alone, each of these safeguards prevents the silent loss:\n${preventing.map(({ flaw }) => `  - against ${flaw}: ${FLAWS[flaw].safeguard}`).join("\n")}`,
       );
     }

@@ -1,6 +1,7 @@
 // Terminal summaries of experiment runs: one profile, or several side by side (--compare).
 
-import type { Journal } from "../experiment/journal.ts";
+import type { Journal, Verdict } from "../experiment/journal.ts";
+import type { Category } from "../ledger/ledger.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { count, percent, renderTable } from "./table.ts";
 
@@ -18,6 +19,20 @@ function cell(
   return `${result.status}${mark}`;
 }
 
+/** A ledger count, with its share of the expected where that says something. */
+function ledgerRow(
+  label: string,
+  verdict: Verdict | null,
+  category: Category,
+  withShare = false,
+): [string, string] {
+  if (verdict === null) return [label, "-"];
+  const value = verdict.ledger[category];
+  const { expected } = verdict.ledger;
+  if (!withShare || expected === 0) return [label, count(value)];
+  return [label, `${count(value)} (${percent(value / expected)} of expected)`];
+}
+
 function rows(journal: Journal, withExpectations: boolean): Array<[string, string]> {
   const verdict = journal.verdict;
   const figures = verdict?.figures;
@@ -28,29 +43,27 @@ function rows(journal: Journal, withExpectations: boolean): Array<[string, strin
       name,
       cell(journal, name, withExpectations),
     ]),
+    // What the producer saw, then where every produced event went (docs/architecture.md §5):
+    // produced = expected + rejected + indeterminate + unconfigured.
     ["produced", figures === undefined ? "-" : count(figures.produced)],
     ["acknowledged", figures === undefined ? "-" : count(figures.acknowledged)],
-    ["expected", verdict === null ? "-" : count(verdict.ledger.expected)],
-    [
-      "delivered",
-      verdict === null
-        ? "-"
-        : `${count(verdict.ledger.delivered)} (${percent(figures!.deliveredShare)})`,
-    ],
-    [
-      "lost silently",
-      verdict === null
-        ? "-"
-        : `${count(verdict.ledger.lost)} (${percent(figures!.silentLossShare)})`,
-    ],
+    ledgerRow("rejected", verdict, "rejected"),
+    ledgerRow("indeterminate", verdict, "indeterminate", true),
+    ledgerRow("unconfigured", verdict, "unconfigured"),
+    ledgerRow("expected", verdict, "expected"),
+    ledgerRow("delivered", verdict, "delivered", true),
+    ledgerRow("declared dropped", verdict, "declared"),
+    ledgerRow("lost silently", verdict, "lost", true),
     [
       "  in incident window",
       window == null
         ? "-"
         : `${count(window.ledger.lost)} of ${count(window.ledger.expected)} (${percent(window.silentLossShare)})`,
     ],
-    ["declared dropped", verdict === null ? "-" : count(verdict.ledger.declared)],
-    ["duplicated", verdict === null ? "-" : count(verdict.ledger.duplicated)],
+    ledgerRow("duplicated", verdict, "duplicated"),
+    ledgerRow("misdelivered", verdict, "misdelivered"),
+    ledgerRow("unexpected", verdict, "unexpected"),
+    ledgerRow("delivered without job", verdict, "deliveredWithoutJob"),
     [
       "buffer high water",
       figures === undefined

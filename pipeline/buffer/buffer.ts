@@ -389,6 +389,9 @@ export function createBuffer(options: ComponentOptions): Component {
         highWaterBytesAt: store.highWater.bytesAt,
         highWaterBuffers: store.highWater.buffers,
         highWaterBuffersAt: store.highWater.buffersAt,
+        highWaterTenantBytes: store.highWater.tenantBytes,
+        highWaterTenant: store.highWater.tenant,
+        highWaterTenantBytesAt: store.highWater.tenantBytesAt,
         bounds: unbounded
           ? null
           : {

@@ -1,5 +1,6 @@
 // The buffer's in-memory state: one FIFO of chunks per (tenant, dataset) pair, leases, and
-// exact byte/count accounting with high-water marks. Pure bookkeeping; no I/O.
+// exact byte/count accounting with high-water marks (total bytes, buffers, and bytes of the
+// fullest tenant). Pure bookkeeping; no I/O.
 
 import { pairKey } from "../core/event.ts";
 
@@ -29,6 +30,10 @@ export interface HighWater {
   bytesAt: number;
   buffers: number;
   buffersAt: number;
+  /** The most bytes any one tenant held, which tenant (null before any append) and when. */
+  tenantBytes: number;
+  tenant: string | null;
+  tenantBytesAt: number;
 }
 
 class PairBuffer {
@@ -43,7 +48,15 @@ export class BufferStore {
   private nextLeaseId = 1;
   totalBytes = 0;
   totalChunks = 0;
-  readonly highWater: HighWater = { bytes: 0, bytesAt: 0, buffers: 0, buffersAt: 0 };
+  readonly highWater: HighWater = {
+    bytes: 0,
+    bytesAt: 0,
+    buffers: 0,
+    buffersAt: 0,
+    tenantBytes: 0,
+    tenant: null,
+    tenantBytesAt: 0,
+  };
 
   get bufferCount(): number {
     return this.buffers.size;
@@ -71,7 +84,13 @@ export class BufferStore {
     buffer.chunks.push(chunk);
     buffer.bytes += chunk.bytes;
     this.totalChunks++;
-    this.tenantBytes.set(chunk.tenant, this.bytesOfTenant(chunk.tenant) + chunk.bytes);
+    const tenantHeld = this.bytesOfTenant(chunk.tenant) + chunk.bytes;
+    this.tenantBytes.set(chunk.tenant, tenantHeld);
+    if (tenantHeld > this.highWater.tenantBytes) {
+      this.highWater.tenantBytes = tenantHeld;
+      this.highWater.tenant = chunk.tenant;
+      this.highWater.tenantBytesAt = now;
+    }
     this.totalBytes += chunk.bytes;
     if (this.totalBytes > this.highWater.bytes) {
       this.highWater.bytes = this.totalBytes;

@@ -1,28 +1,34 @@
-// The flaws of 14 November 2024 (docs/architecture.md §2), one table. A profile is a set of flaws:
-// `legacy-2024` switches all of them on, `hardened` none, and each one can be toggled alone.
-// A flaw that is off means its safeguard is on.
+// The flaws of the pipeline (docs/architecture.md §2), one table. A profile is a set of flaws:
+// `legacy-2024` switches on the flaws of 14 November 2024 (`incident: true`), `hardened` none,
+// and each one can be toggled alone (`--flaws`). A flaw that is off means its safeguard is on.
+// A flaw not from the incident (`incident: false`) is off in both profiles: it exists so that
+// an invariant nothing in the incident can break has a way to fail.
 
 export const FLAWS = {
   "config.emptyOnNewDataset": {
     component: "config",
+    incident: true,
     behaviour:
       "adding a job for a dataset never seen before makes the generator emit an empty config",
     safeguard: "the generator emits every enabled job whatever its dataset",
   },
   "forwarder.appliesEmptyConfig": {
     component: "forwarder",
+    incident: true,
     behaviour: "the forwarder applies an empty config: everything is filtered as unconfigured",
     safeguard:
       "config validation: an empty config, or one removing too large a share of pairs, is refused; last-known-good is kept; an alert is raised",
   },
   "forwarder.failOpenStuck": {
     component: "forwarder",
+    incident: true,
     behaviour:
       "after a config error, the next good config leaves a fail-open flag set: every tenant's events are forwarded",
     safeguard: "fail-static: on a config error the last-known-good config stays in force",
   },
   "buffer.limitsUnconfigured": {
     component: "buffer",
+    incident: true,
     behaviour:
       "buffers are created on demand with no cap on their count or bytes, for any tenant: memory grows until the process stalls or dies",
     safeguard:
@@ -30,20 +36,31 @@ export const FLAWS = {
   },
   "buffer.ackBeforeDurable": {
     component: "buffer",
+    incident: true,
     behaviour:
       "appends are acknowledged before they are durable; a crash loses acknowledged events",
     safeguard: "write-ahead log fsynced before an append is acknowledged",
   },
   "forwarder.dropOnBufferTimeout": {
     component: "forwarder",
+    incident: true,
     behaviour:
       "when the buffer does not answer in time, the forwarder logs an error and drops the batch instead of pushing back",
     safeguard: "push back to the producer (503 with Retry-After) after bounded retries",
   },
   "pusher.ackBeforeDelivery": {
     component: "pusher",
+    incident: true,
     behaviour: "the pusher acks the buffer before the sink confirms",
     safeguard: "delivery before ack; retries with jittered backoff",
+  },
+  // Not from the incident: the one way the pipeline can break tenant-isolation.
+  "pusher.keepsStaleDestination": {
+    component: "pusher",
+    incident: false,
+    behaviour:
+      "a push worker freed by a job change is reused for the next job that starts and keeps the destination it pushed to: that job's events reach another tenant's destination",
+    safeguard: "every job's worker resolves its own job's destination when it starts",
   },
 } as const;
 
@@ -52,9 +69,12 @@ export type Component = "config" | "forwarder" | "buffer" | "pusher" | "sink";
 
 export const FLAW_NAMES = Object.keys(FLAWS) as Flaw[];
 
+/** The flaws of 14 November 2024: legacy-2024's. */
+export const INCIDENT_FLAWS = FLAW_NAMES.filter((flaw) => FLAWS[flaw].incident);
+
 export const PROFILES = {
   hardened: [] as Flaw[],
-  "legacy-2024": FLAW_NAMES,
+  "legacy-2024": INCIDENT_FLAWS,
 } as const satisfies Record<string, readonly Flaw[]>;
 
 export type ProfileName = keyof typeof PROFILES;

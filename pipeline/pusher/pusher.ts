@@ -6,6 +6,9 @@
 // 408/429) gets it declared dropped, with its stream ranges, so the customer can see it.
 // Flaw `pusher.ackBeforeDelivery`: ack right after the lease, then push a few times and give up
 // silently.
+// Flaw `pusher.keepsStaleDestination` (not from the incident): the destination of a worker
+// whose job ended (disabled, removed, or given another destination) is kept, and the next job
+// that starts pushes there instead of to its own.
 
 import { Counter } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
@@ -21,10 +24,18 @@ import type { Job } from "../config/forwarding-config.ts";
 
 type PushOutcome = "delivered" | "refused" | "retry";
 
+/** Pushes one job's batches to `url` (null: the job names an unknown sink) until stopped. */
+interface Worker {
+  job: Job;
+  url: string | null;
+  stop: boolean;
+}
+
 export function createPusher(options: ComponentOptions): Component {
   const { seam, flaws, limits, instance, peers } = options;
   const bufferUrl = peerUrl(peers, "buffer", "pusher");
   const ackFirst = flaws.has("pusher.ackBeforeDelivery");
+  const keepsStaleDestination = flaws.has("pusher.keepsStaleDestination");
   const metrics = newRegistry("pusher", instance);
   const pushed = new Counter({
     name: "pusher_events_total",
@@ -40,7 +51,9 @@ export function createPusher(options: ComponentOptions): Component {
   });
   const drops = new DropLog(instance, limits.maxDropRecords);
   const watcher = new ConfigWatcher(seam, peerUrl(peers, "config", "pusher"), limits, "pusher");
-  const workers = new Map<string, { job: Job; stop: boolean }>();
+  const workers = new Map<string, Worker>();
+  /** Destinations of workers whose job ended, reused by the next jobs (the flaw only). */
+  const staleUrls: string[] = [];
   let running = false;
   let syncTimer: { cancel(): void } | null = null;
 
@@ -172,9 +185,8 @@ export function createPusher(options: ComponentOptions): Component {
     }
   }
 
-  async function work(job: Job): Promise<void> {
-    const worker = workers.get(job.id)!;
-    const url = destinationUrl(job);
+  async function work(worker: Worker): Promise<void> {
+    const { job, url } = worker;
     if (url === null) {
       seam.log.error("job destination names an unknown sink; not pushing", {
         job: job.id,
@@ -202,12 +214,16 @@ export function createPusher(options: ComponentOptions): Component {
       if (job === undefined || job.destination !== worker.job.destination) {
         worker.stop = true;
         workers.delete(id);
+        if (keepsStaleDestination && worker.url !== null && staleUrls.length < limits.maxBuffers)
+          staleUrls.push(worker.url);
       }
     }
     for (const [id, job] of wanted) {
       if (workers.has(id)) continue;
-      workers.set(id, { job, stop: false });
-      void work(job);
+      const url = (keepsStaleDestination ? staleUrls.shift() : undefined) ?? destinationUrl(job);
+      const worker: Worker = { job, url, stop: false };
+      workers.set(id, worker);
+      void work(worker);
     }
   }
 

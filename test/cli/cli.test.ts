@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { formatExplore } from "../../harness/cli/explore-command.ts";
+import type { ExploreResult } from "../../harness/explore/explore.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
 const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-cli-"));
@@ -185,9 +187,54 @@ describe("spillway explore and replay", () => {
     const replay = await spillway("replay", out, "--runtime", "sim");
     expect(replay.exitCode, replay.stderr).toBe(0);
     expect(replay.stdout).toContain("reproduced: no-silent-loss violated on sim, as recorded");
+    expect(replay.stdout).toMatch(
+      /^seen on sim: held: .*; violated: .*no-silent-loss.*; unknown: /m,
+    );
     // A replay is judged against its schedule, not the base experiment's expectations.
     expect(replay.stdout).toMatch(/^no-silent-loss +violated$/m);
     expect(replay.stdout).not.toContain("as expected");
+  });
+
+  // Seed 22 draws, among 8 schedules of process and config faults, one that breaks nothing but
+  // leaves no-silent-loss unknown: a forwarder killed while the config service serves an empty
+  // config comes back with no config, pushes back for the rest of the run, and the batches it
+  // was killed under stay of unknown outcome.
+  const unknownSearch = ["explore", "--faults", "process,config", "--runs", "8", "--seed", "22"];
+
+  it("explore counts the runs that left an invariant unknown apart: neither found nor passed", async () => {
+    const json = await spillway(...unknownSearch, "--json");
+    expect(json.exitCode, json.stderr).toBe(0);
+    const answer = JSON.parse(json.stdout) as ExploreResult;
+    expect(answer).toMatchObject({ found: false, runs: 8 });
+    expect(answer.unknownRuns).toBeGreaterThan(0);
+    expect(answer.heldRuns + answer.unknownRuns).toBe(answer.runs);
+    expect(answer.unknownByInvariant["no-silent-loss"]).toBe(answer.unknownRuns);
+    expect(answer.firstUnknown!.invariants[0]!.summary).toMatch(/events are indeterminate/);
+
+    const text = formatExplore({ profile: "hardened", seed: 22 }, answer, null);
+    expect(text).toContain(
+      `${answer.heldRuns} held; ${answer.unknownRuns} left an invariant unknown (no-silent-loss ${answer.unknownRuns}): not violations, and not passes either`,
+    );
+    expect(text).toMatch(/^ {2}no-silent-loss unknown: no expected event was lost, but/m);
+    expect(text).toMatch(/^first unknown schedule \(\d faults?\):\n {2}\+ *\d/m);
+
+    // Replayed as a schedule that recorded nothing broken: an unknown is not a hold.
+    const schedule = file("unknown.json", {
+      spillway: "schedule",
+      version: 1,
+      profile: "hardened",
+      seed: 22,
+      steps: answer.firstUnknown!.steps,
+    });
+    const replay = await spillway("replay", schedule, "--runtime", "sim");
+    expect(replay.exitCode, replay.stderr).toBe(1);
+    expect(replay.stdout).toContain(
+      "seen on sim: held: bounded-buffer, tenant-isolation, config-safety, recovery; violated: none; unknown: no-silent-loss",
+    );
+    expect(replay.stdout).toContain(
+      "not reproduced: unknown: no-silent-loss on sim (recorded: every invariant held)",
+    );
+    expect(replay.stdout).not.toContain("every invariant held on sim");
   });
 
   const badInput: Array<[string, string[], RegExp]> = [

@@ -17,6 +17,10 @@ function result(
   return {
     found: false,
     runs: 1000,
+    heldRuns: 1000,
+    unknownRuns: 0,
+    unknownByInvariant: {},
+    firstUnknown: null,
     shrinkRuns: 0,
     seed: 1,
     profile: "hardened",

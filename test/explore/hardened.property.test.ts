@@ -1,6 +1,8 @@
 // The property the hardened profile promises, checked on the simulator over generated fault
-// schedules of every family (swarm style): no invariant is ever violated. A fixed seed keeps
-// the suite deterministic; `spillway explore --profile hardened --runs 1000` is the long form.
+// schedules of every family (swarm style): no invariant is ever violated, and none is left
+// unknown except no-silent-loss by indeterminate events (docs/architecture.md §5). A fixed
+// seed keeps the suite deterministic; `spillway explore --profile hardened --runs 1000` is the
+// long form.
 
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
@@ -19,10 +21,19 @@ test.prop([schedules], { numRuns: 200, seed: 1 })(
     const experiment = scheduleExperiment(exploreScenario(), scheduleOf(steps, options));
     const { journal } = await runOnSimulator(experiment, { profile: "hardened", seed: 1 });
     expect(journal.status, journal.error).toBe("completed");
-    const violated = Object.values(journal.verdict!.invariants).filter(
-      (result) => result.status !== "held",
+    // Held, or the one honest doubt a fault can leave on hardened: nothing expected was lost,
+    // but too many events' outcome is unknown to the producer (a forwarder killed, or pushing
+    // back for the rest of the run, leaves requests unanswered) for no-silent-loss to pass.
+    const notHeld = Object.values(journal.verdict!.invariants).filter(
+      (result) =>
+        result.status !== "held" &&
+        !(
+          result.name === "no-silent-loss" &&
+          result.status === "unknown" &&
+          result.evidence.lost === 0
+        ),
     );
-    expect(violated.map((result) => `${result.name}: ${result.summary}`)).toEqual([]);
+    expect(notHeld.map((result) => `${result.name}: ${result.summary}`)).toEqual([]);
   },
   600_000,
 );

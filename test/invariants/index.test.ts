@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bytes, duration, percent, when } from "../../harness/invariants/format.ts";
-import { checkInvariants, formatInvariant } from "../../harness/invariants/index.ts";
+import { checkInvariants, checkSafely, formatInvariant } from "../../harness/invariants/index.ts";
 import { INVARIANT_NAMES, type InvariantResult } from "../../harness/invariants/types.ts";
 import { ledgerOf, observations } from "./observations.ts";
 
@@ -20,6 +20,41 @@ describe("checkInvariants", () => {
       ["recovery", "held"],
       ["no-silent-loss", "violated"],
     ]);
+  });
+
+  it("answers unknown for a check that throws, with the error as evidence, and judges the others", () => {
+    // Readings the buffer check cannot read: it throws; the four others still answer.
+    const broken = observations({
+      buffer: { ...observations().buffer, samples: null as never },
+    });
+    const results = checkInvariants(broken);
+    expect(results.map((result) => [result.name, result.status])).toEqual([
+      ["no-silent-loss", "held"],
+      ["bounded-buffer", "unknown"],
+      ["tenant-isolation", "held"],
+      ["config-safety", "held"],
+      ["recovery", "held"],
+    ]);
+    const failed = results[1]!;
+    expect(failed.summary).toMatch(/^the check itself failed, so the invariant was not judged: /);
+    expect(failed.evidence.error).toEqual(expect.any(String));
+    expect((failed.evidence.stack as string[]).length).toBeGreaterThan(0);
+  });
+
+  it("turns anything thrown, not only an Error, into unknown", () => {
+    const result = checkSafely(
+      "recovery",
+      () => {
+        throw "no clock";
+      },
+      observations(),
+    );
+    expect(result).toMatchObject({
+      name: "recovery",
+      status: "unknown",
+      evidence: { error: "no clock" },
+    });
+    expect(result.summary).toContain("no clock");
   });
 
   it("gives evidence that survives a JSON round trip unchanged (the journal stores it)", () => {

@@ -52,6 +52,9 @@ describe("no-silent-loss", () => {
       declared: 0,
       lost: 300,
       lostShare: 300 / 1_510,
+      indeterminate: 0,
+      indeterminateShare: 0,
+      indeterminateShareMax: 0.01,
       tenantsWithLoss: 2,
       tenants: [
         { tenant: "b", lost: 200, expected: 500, lostShare: 0.4 },
@@ -113,6 +116,59 @@ describe("no-silent-loss", () => {
       "the records of sink-1 could not be read, so they may have been delivered",
     );
     expect(result.evidence.unsureBecause).toHaveLength(2);
+  });
+
+  describe("indeterminate events", () => {
+    /** 1,000 expected, all delivered, and `indeterminate` events of unknown outcome. */
+    const withIndeterminate = (indeterminate: number, expected = 1_000) =>
+      ledgerOf({ a: { expected, delivered: expected, indeterminate } });
+
+    it("is unknown, not held, when they exceed 1% of the expected by default, saying how many", () => {
+      const result = checkNoSilentLoss(observations({ ledger: withIndeterminate(11) }));
+      expect(result.status).toBe("unknown");
+      expect(result.summary).toBe(
+        "no expected event was lost, but 11 events are indeterminate (1.1% of the 1,000 expected; at most 1.0% allowed): their outcome is unknown to the producer, or they were produced near a job change, so they may have been lost",
+      );
+      expect(result.evidence).toMatchObject({
+        indeterminate: 11,
+        indeterminateShare: 0.011,
+        indeterminateShareMax: 0.01,
+      });
+    });
+
+    it("holds with indeterminate events up to the share", () => {
+      expect(checkNoSilentLoss(observations({ ledger: withIndeterminate(10) })).status).toBe(
+        "held",
+      );
+    });
+
+    it("takes the share the experiment states", () => {
+      const ledger = withIndeterminate(300);
+      expect(checkNoSilentLoss(observations({ ledger, indeterminateShareMax: 0.5 })).status).toBe(
+        "held",
+      );
+      expect(checkNoSilentLoss(observations({ ledger, indeterminateShareMax: 0 })).status).toBe(
+        "unknown",
+      );
+    });
+
+    it("is unknown, not held vacuously, when nothing was expected and events are indeterminate", () => {
+      const result = checkNoSilentLoss(
+        observations({ ledger: ledgerOf({ a: { produced: 500, indeterminate: 500 } }) }),
+      );
+      expect(result.status).toBe("unknown");
+      expect(result.summary).toMatch(
+        /^no expected event was lost, but 500 events are indeterminate \(while no event was expected;/,
+      );
+      expect(result.evidence.indeterminateShare).toBeNull();
+    });
+
+    it("does not hide a loss: lost events are a violation however many are indeterminate", () => {
+      const ledger = ledgerOf({
+        a: { expected: 100, delivered: 90, lost: 10, indeterminate: 900 },
+      });
+      expect(checkNoSilentLoss(observations({ ledger })).status).toBe("violated");
+    });
   });
 
   it("lists at most twenty tenants in its evidence but counts them all", () => {

@@ -60,6 +60,7 @@ export function observations(overrides: Partial<Observations> = {}): Observation
     drained: true,
     unreadableDrops: [],
     buffer: {
+      service: "buffer",
       samples: [
         sample(1_000, {
           bytes: 2 * MiB,
@@ -68,6 +69,7 @@ export function observations(overrides: Partial<Observations> = {}): Observation
           highWaterBytesAt: at(800),
           highWaterBuffers: 4,
           highWaterBuffersAt: at(500),
+          highWaterTenant: { tenant: "a", bytes: 2 * MiB, at: at(700) },
         }),
         sample(2_000, {
           bytes: 0,
@@ -76,11 +78,17 @@ export function observations(overrides: Partial<Observations> = {}): Observation
           highWaterBytesAt: at(800),
           highWaterBuffers: 4,
           highWaterBuffersAt: at(500),
+          highWaterTenant: { tenant: "a", bytes: 2 * MiB, at: at(700) },
         }),
       ],
-      bounds: { maxBufferBytes: 64 * MiB, maxBuffers: 100, maxMemoryMb: 256 },
-      memoryExceeded: [],
+      bounds: {
+        maxBufferBytes: 64 * MiB,
+        maxTenantBytes: 16 * MiB,
+        maxBuffers: 100,
+        maxMemoryMb: 256,
+      },
     },
+    memoryExceeded: [],
     configDecisions: [
       { at: at(0), version: 1, valid: true, applied: true, failOpen: false, reason: null },
     ],

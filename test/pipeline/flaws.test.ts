@@ -210,13 +210,17 @@ describe("buffer.limitsUnconfigured", () => {
     await pipeline.start("buffer", "buffer");
     const statuses = await flood(pipeline);
     expect(new Set(statuses)).toEqual(new Set([200]));
-    const stats = await json<{ highWaterBytes: number; highWaterBuffers: number; bounds: unknown }>(
-      pipeline,
-      "buffer",
-      "/stats",
-    );
+    const stats = await json<{
+      highWaterBytes: number;
+      highWaterBuffers: number;
+      highWaterTenantBytes: number;
+      highWaterTenant: string;
+      bounds: unknown;
+    }>(pipeline, "buffer", "/stats");
     expect(stats.highWaterBytes).toBeGreaterThan(tight.maxBufferBytes);
     expect(stats.highWaterBuffers).toBe(5);
+    expect(stats.highWaterTenantBytes).toBeGreaterThan(tight.maxTenantBytes);
+    expect(["t1", "t2", "t5", "t6", "t7"]).toContain(stats.highWaterTenant);
     expect(stats.bounds).toBeNull();
   });
 
@@ -226,13 +230,15 @@ describe("buffer.limitsUnconfigured", () => {
     await pipeline.start("buffer", "buffer");
     const statuses = await flood(pipeline);
     expect(statuses).toContain(429);
-    const stats = await json<{ highWaterBytes: number; highWaterBuffers: number }>(
-      pipeline,
-      "buffer",
-      "/stats",
-    );
+    const stats = await json<{
+      highWaterBytes: number;
+      highWaterBuffers: number;
+      highWaterTenantBytes: number;
+    }>(pipeline, "buffer", "/stats");
     expect(stats.highWaterBytes).toBeLessThanOrEqual(tight.maxBufferBytes);
     expect(stats.highWaterBuffers).toBe(2);
+    expect(stats.highWaterTenantBytes).toBeGreaterThan(0);
+    expect(stats.highWaterTenantBytes).toBeLessThanOrEqual(tight.maxTenantBytes);
   });
 
   it("hardened holds the bound against concurrent appends waiting on the WAL together", async () => {

@@ -148,15 +148,18 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
     ledger,
     drained: state.drained,
     unreadableDrops: observer.unreadable(),
+    indeterminateShareMax: experiment.verdict.indeterminateShareMax,
     buffer: {
+      service: topology.service("buffer").name,
       samples: observer.bufferSamples,
       bounds: {
         maxBufferBytes: limits.maxBufferBytes,
+        maxTenantBytes: limits.maxTenantBytes,
         maxBuffers: limits.maxBuffers,
         maxMemoryMb: experiment.topology.maxBufferMemoryMb,
       },
-      memoryExceeded: observer.memoryExceeded,
     },
+    memoryExceeded: observer.memoryExceeded,
     configDecisions: observer.configDecisions(),
     recovery: {
       lastHealAt: state.lastHealAt,
