@@ -204,13 +204,28 @@ export function rawRequest(paths: readonly string[]): fc.Arbitrary<RawRequest> {
         ...parts.headers.map(([name, value]) => `${name}: ${value}`),
         ...headers,
       ];
-      return { head: `${lines.join("\r\n")}\r\n\r\n`, body, delivery: parts.delivery };
+      return printable({
+        head: `${lines.join("\r\n")}\r\n\r\n`,
+        body,
+        delivery: parts.delivery,
+      });
     });
 }
 
 /** A request written exactly as given, in one piece. */
 export function literalRequest(head: string, body = ""): RawRequest {
-  return { head, body: Buffer.from(body), delivery: { kind: "whole" } };
+  return printable({ head, body: Buffer.from(body), delivery: { kind: "whole" } });
+}
+
+/** How a request reads in a failure message. */
+export function describeRequest(request: RawRequest): string {
+  const shown = request.body.length > 120 ? `<${request.body.length} bytes>` : `${request.body}`;
+  return `${JSON.stringify(request.head + shown)} (${JSON.stringify(request.delivery)})`;
+}
+
+/** fast-check prints a counterexample with describeRequest, not byte by byte. */
+function printable(request: RawRequest): RawRequest {
+  return Object.assign(request, { [fc.toStringMethod]: () => describeRequest(request) });
 }
 
 const STATUS_LINE = /(?:^|\n)HTTP\/1\.[01] (\d{3}) /g;
@@ -232,7 +247,8 @@ export async function exchange(
   const parts: Buffer[] = [];
   socket.on("data", (data: Buffer) => parts.push(data));
   socket.on("error", () => {});
-  const closed = once(socket, "close");
+  // Not events.once: it rejects on the socket's error (a reset), which is an answer here.
+  const closed = new Promise<"closed">((resolve) => socket.once("close", () => resolve("closed")));
   let timer: NodeJS.Timeout | undefined;
   try {
     await once(socket, "connect");
@@ -272,10 +288,4 @@ export async function exchange(
 export async function statusOf(port: number, path: string): Promise<number | undefined> {
   const { statuses } = await exchange(port, literalRequest(""), path);
   return statuses[0];
-}
-
-/** How a request reads in a failure message. */
-export function describeRequest(request: RawRequest): string {
-  const shown = request.body.length > 120 ? `${request.body.length} bytes` : `${request.body}`;
-  return `${JSON.stringify(request.head + shown)} (${JSON.stringify(request.delivery)})`;
 }
