@@ -3,14 +3,12 @@
 // every service healthy, within the bound.
 
 import { describe, expect, it } from "vitest";
-import { loadExperiment } from "../../harness/experiment/load.ts";
 import {
   firstRecovered,
   preFaultLevel,
   recoveryThresholds,
   type BacklogReading,
 } from "../../harness/experiment/phases/recovery.ts";
-import { runOnSimulator } from "../../harness/experiment/sim-run.ts";
 
 const reading = (
   at: number,
@@ -58,30 +56,5 @@ describe("recovery readings", () => {
   });
 });
 
-describe("recovery end to end", () => {
-  it("is violated when the backlog never drains: legacy fails open and the buffer keeps what no job drains", async () => {
-    const { journal } = await runOnSimulator(await loadExperiment("config-flap"), {
-      profile: "legacy-2024",
-      seed: 1,
-    });
-    const recovery = journal.verdict!.invariants.recovery!;
-    expect(recovery.status).toBe("violated");
-    const backlog = recovery.evidence.backlog as {
-      thresholds: { bytes: number };
-      lastReading: { bytes: number };
-    };
-    expect(backlog.lastReading.bytes).toBeGreaterThan(backlog.thresholds.bytes);
-    // It was watched for the whole bound after the last heal, not only until the drain ended.
-    expect(recovery.evidence.watchedMs).toBeGreaterThanOrEqual(
-      journal.verdict === null ? 0 : 30_000,
-    );
-  });
-
-  it("holds on hardened, which drains the same flaps back to its pre-fault level", async () => {
-    const { journal } = await runOnSimulator(await loadExperiment("config-flap"), {
-      profile: "hardened",
-      seed: 1,
-    });
-    expect(journal.verdict!.invariants.recovery!.status).toBe("held");
-  });
-});
+// End to end (a backlog that never drains, on legacy-2024's config-flap, and hardened draining
+// the same flaps): test/invariants/violated-end-to-end.test.ts.

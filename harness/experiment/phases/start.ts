@@ -30,8 +30,9 @@ export async function startTopology(state: RunState): Promise<void> {
       limits: experiment.topology.limits as never,
       sinkLatencyMs: experiment.topology.sinkLatencyMs,
     };
-    // The topology's jobs are in force from the start: no event is produced before it is ready.
-    state.jobs = new JobRecord(referenceJobs(spec), state.started);
+    // The topology's jobs are in force before the run (at time 0, as the config service has
+    // them): no event is produced before the topology is ready, and none is near their start.
+    state.jobs = new JobRecord(referenceJobs(spec), 0);
     const topology = await state.runtime.start(referenceTopology(spec), {
       links: state.linkProvider,
     });
