@@ -7,12 +7,14 @@ import type { DropRecord } from "../../pipeline/core/drops.ts";
 import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";
 import type { BufferSample, MemoryEvent } from "../invariants/types.ts";
 import type { Timer } from "../../pipeline/core/seam.ts";
-import { answersOk, probeJson } from "../http/json-client.ts";
+import { answersOk, probeJson, probeText } from "../http/json-client.ts";
+import { readSeenConfig, type SeenConfig } from "../ledger/job-record.ts";
 import { every } from "../runtime/every.ts";
 import type { RunningTopology, RuntimeEvent } from "../runtime/runtime.ts";
 
 const STATS_EVERY_MS = 250;
 const HEALTH_EVERY_MS = 1_000;
+const MAX_CONFIGS = 10_000;
 const DROPS_EVERY_MS = 1_000;
 const REQUEST_TIMEOUT_MS = 2_000;
 const MAX_SAMPLES = 20_000;
@@ -47,6 +49,12 @@ export class Observer {
   readonly rssSamples: Array<{ service: string; at: number; rssMb: number }> = [];
   readonly memoryExceeded: MemoryEvent[] = [];
   readonly events: RuntimeEvent[] = [];
+  /**
+   * Every config the config service published, as the harness read it from GET /config (the
+   * forwarder's own account of them is only a cross-check), in the order first seen.
+   */
+  readonly publishedConfigs: SeenConfig[] = [];
+  private readonly publishedKeys = new Set<string>();
   /** Every service's /healthz, read about once a second over the whole run. */
   readonly healthSamples: HealthReading[] = [];
   private readonly decisions = new Map<string, ConfigDecision>();
@@ -100,6 +108,14 @@ export class Observer {
     }
   }
 
+  /** Keeps a config the config service published, the first time the harness reads it. */
+  private rememberPublished(seen: SeenConfig): void {
+    const key = `${seen.version}:${seen.pairs === null ? "not a config" : seen.pairs.join(",")}`;
+    if (this.publishedKeys.has(key) || this.publishedConfigs.length >= MAX_CONFIGS) return;
+    this.publishedKeys.add(key);
+    this.publishedConfigs.push(seen);
+  }
+
   latestBuffer(): BufferSample | undefined {
     return this.bufferSamples[this.bufferSamples.length - 1];
   }
@@ -136,15 +152,18 @@ export class Observer {
       const { net } = this.topology;
       const buffer = this.topology.service("buffer");
       const forwarder = this.topology.service("forwarder");
-      const [stats, log] = await Promise.all([
+      const config = this.topology.services.find((service) => service.component === "config");
+      const [stats, log, published] = await Promise.all([
         probeJson<BufferStats>(net, `${buffer.url()}/stats`, REQUEST_TIMEOUT_MS),
         probeJson<{ decisions: ConfigDecision[] }>(
           net,
           `${forwarder.url()}/config-log`,
           REQUEST_TIMEOUT_MS,
         ),
+        config === undefined ? null : probeText(net, `${config.url()}/config`, REQUEST_TIMEOUT_MS),
       ]);
       const at = this.topology.clock.now();
+      if (published !== null) this.rememberPublished(readSeenConfig(published, at));
       if (stats !== null && this.bufferSamples.length < MAX_SAMPLES) {
         const {
           bytes,

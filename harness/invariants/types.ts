@@ -77,7 +77,9 @@ export interface Observations {
    * buffer's RSS past maxMemoryMb.
    */
   memoryExceeded: MemoryEvent[];
-  /** The forwarder's config decisions over the whole run (across restarts). */
+  /** What the harness saw of the configs published and of what the forwarder did with events. */
+  configSeen?: ConfigEvidence;
+  /** The forwarder's config decisions over the whole run (across restarts): a cross-check. */
   configDecisions: ConfigDecision[];
   recovery: {
     /** When the last fault healed (null: no fault). */
@@ -97,6 +99,30 @@ export interface Observations {
       lastReading?: { at: number; bytes: number; owedEvents: number; healthy: boolean };
     };
   };
+}
+
+/** A stretch during which the newest config the harness read was invalid, and the events in it. */
+export interface InvalidConfigWindow {
+  version: number | null;
+  /** Why the harness judges it invalid (not a config, empty, removes too many pairs at once). */
+  reason: string;
+  /** From when it was first read plus the forwarder's polling grace, to the next config read. */
+  from: number;
+  to: number;
+  /** Events produced within the stretch that the ledger expected, and those of them lost. */
+  expected: number;
+  lost: number;
+}
+
+export interface ConfigEvidence {
+  /** How many distinct configs the harness read from the config service. */
+  read: number;
+  invalid: InvalidConfigWindow[];
+  /**
+   * The most buffers the buffer held after the first invalid config, against the pairs that
+   * ever had a job: more buffers than that means pairs with no job were forwarded (fail-open).
+   */
+  failOpen: { buffers: number; at: number; pairsWithJob: number } | null;
 }
 
 /** One invariant: what it answers from the observations of a run. */

@@ -81,6 +81,14 @@ export class JobRecord {
     return (confirmedAt) => this.push({ ...change, askedAt, confirmedAt });
   }
 
+  /** How many pairs had a job at some time (the topology's and every one added since). */
+  pairsEverEnabled(): number {
+    const pairs = new Set<string>();
+    for (const change of this.changes)
+      if (change.enabled) pairs.add(pairKey(change.tenant, change.dataset));
+    return pairs.size;
+  }
+
   /** Whether the harness has a job enabled for the pair now. */
   has(tenant: string, dataset: string): boolean {
     return this.enabled.has(pairKey(tenant, dataset));

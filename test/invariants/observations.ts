@@ -89,6 +89,7 @@ export function observations(overrides: Partial<Observations> = {}): Observation
       },
     },
     memoryExceeded: [],
+    configSeen: { read: 1, invalid: [], failOpen: null },
     configDecisions: [
       { at: at(0), version: 1, valid: true, applied: true, failOpen: false, reason: null },
     ],

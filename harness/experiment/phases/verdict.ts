@@ -17,6 +17,7 @@ import {
 } from "./recovery.ts";
 import { computeLedger } from "../../ledger/ledger.ts";
 import type { Verdict } from "../journal.ts";
+import { configEvidence } from "../config-evidence.ts";
 import { ledgerStreams, withinWindow } from "../ledger-input.ts";
 import type { RunState } from "../run-state.ts";
 
@@ -160,6 +161,24 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
       },
     },
     memoryExceeded: observer.memoryExceeded,
+    configSeen: configEvidence({
+      published: observer.publishedConfigs,
+      graceMs,
+      until: workload.record.stoppedAt ?? clock.now(),
+      maxRemovedPairShare: limits.maxRemovedPairShare,
+      bufferSamples: observer.bufferSamples,
+      pairsWithJob: jobs.pairsEverEnabled(),
+      ledgerWithin: (from, to) => {
+        const { expected, lost } = computeLedger({
+          streams: withinWindow(streams, from, to),
+          deliveries,
+          drops,
+          jobs: spans,
+          graceMs,
+        }).totals;
+        return { expected, lost };
+      },
+    }),
     configDecisions: observer.configDecisions(),
     recovery: {
       lastHealAt: state.lastHealAt,
