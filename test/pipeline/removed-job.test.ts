@@ -118,7 +118,7 @@ it("a job that is still configured keeps its buffered events", async () => {
   expect((await lease(p)).headers?.["x-lease-count"]).toBe("3");
 });
 
-it("hardened: a job's buffered events outlive no revert silently (the schedule explore found, seed 7)", async () => {
+it("hardened: a job added, its sink erroring, then a revert loses nothing silently (the schedule explore found, seed 7)", async () => {
   const experiment = scheduleExperiment(exploreScenario(), {
     spillway: "schedule",
     version: 1,
