@@ -14,6 +14,10 @@ import {
 
 export type ConfigListener = (parsed: ParsedConfig) => void;
 
+/** The doubt of a stale config (see ConfigWatcher.stale), as declared drops name it. */
+export const STALE_CONFIG_DOUBT =
+  "the config in force is not confirmed by a recent poll of the config service";
+
 export class ConfigWatcher {
   private readonly seam: Seam;
   private readonly url: string;
@@ -24,8 +28,12 @@ export class ConfigWatcher {
   private acceptedPairs: Set<string> | null = null;
   private lastVersion: number | null = null;
   private lastBody: string | null = null;
-  /** When the config service last answered a poll; null before the first answer. */
-  private lastHeardAt: number | null = null;
+  /**
+   * When the newest answered poll was sent; null before the first answer. The config in force
+   * is known to be current as of then, not as of when the answer was read: a process paused
+   * (or starved) after the request reads an answer that may be seconds old.
+   */
+  private confirmedAt: number | null = null;
   /** Whether the newest config seen was refused, so an older one is in force (default policy). */
   private refusing = false;
   private running = false;
@@ -54,19 +62,20 @@ export class ConfigWatcher {
   }
 
   /**
-   * Whether the config in force may be out of date: the config service has not answered for
-   * two poll intervals, so a job added meanwhile is unknown here.
+   * Whether the config in force may be out of date: no poll sent in the last two poll
+   * intervals was answered, so a job added meanwhile may be unknown here.
    */
   stale(now: number): boolean {
-    return this.lastHeardAt === null || now - this.lastHeardAt > 2 * this.limits.configPollMs;
+    return this.confirmedAt === null || now - this.confirmedAt > 2 * this.limits.configPollMs;
   }
 
   /**
-   * Why the config in force may lack a job that exists, or null: the config service is not
-   * answering, or its newest config was refused and an older one is kept (default policy).
+   * Why the config in force may lack a job that exists, or null: it is stale (the config service
+   * is not answering, or this process was paused), or the newest config was refused and an
+   * older one is kept (default policy).
    */
   doubt(now: number): string | null {
-    if (this.stale(now)) return "the config service is unreachable";
+    if (this.stale(now)) return STALE_CONFIG_DOUBT;
     if (this.refusing) return "a refused config keeps an older one in force";
     return null;
   }
@@ -91,6 +100,7 @@ export class ConfigWatcher {
 
   private async pollOnce(): Promise<void> {
     let body: string;
+    const askedAt = this.seam.clock.now();
     try {
       const response = await this.seam.net.request({
         method: "GET",
@@ -99,7 +109,7 @@ export class ConfigWatcher {
       });
       if (response.status !== 200) return;
       body = response.body;
-      this.lastHeardAt = this.seam.clock.now();
+      this.confirmedAt = askedAt;
     } catch {
       return; // config service unreachable: keep what we have and try again next poll
     }

@@ -15,7 +15,7 @@ import { json, parseEventBatch, problem, Router } from "../core/http.ts";
 import { backoffMs } from "../core/limits.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
 import { NetError, type HttpResponse } from "../core/seam.ts";
-import { ConfigWatcher } from "../config/config-watcher.ts";
+import { ConfigWatcher, STALE_CONFIG_DOUBT } from "../config/config-watcher.ts";
 import { ConfigPolicy } from "./config-policy.ts";
 
 type AppendOutcome =
@@ -122,15 +122,15 @@ export function createForwarder(options: ComponentOptions): Component {
   }
 
   /**
-   * Events filtered as unconfigured while the config in force may lack a job — the config
-   * service is unreachable, or a refused config keeps the last good one (fail-static) — may
-   * belong to a job this forwarder has not heard of: they are declared dropped, not filtered
-   * silently.
+   * Events filtered as unconfigured while the config in force may lack a job — it is stale (the
+   * config service is unreachable, or this process was paused), or a refused config keeps the
+   * last good one (fail-static) — may belong to a job this forwarder has not heard of: they are
+   * declared dropped, not filtered silently.
    */
   function declareIfInDoubt(lines: readonly EventLine[], pairs: Set<string>): void {
     const now = seam.clock.now();
     const doubt = watcher.stale(now)
-      ? "the config service is unreachable"
+      ? STALE_CONFIG_DOUBT
       : policy.failStatic
         ? "a refused config keeps the last good one in force"
         : null;

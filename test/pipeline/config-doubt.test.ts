@@ -48,13 +48,15 @@ it("declares what it filters while the config service is unreachable", async () 
   });
   const { records } = await drops(p, "forwarder");
   expect(records[0]).toMatchObject({
-    reason: "filtered as unconfigured while the config service is unreachable",
+    reason:
+      "filtered as unconfigured while the config in force is not confirmed by a recent poll of the config service",
     count: 5,
   });
   // The buffer refuses an unconfigured pair it is sent directly, and declares it too.
   await p.call("buffer", "POST", "/append", batch("t8", "http", 0, 3));
   expect((await drops(p, "buffer")).records[0]).toMatchObject({
-    reason: "refused as unconfigured while the config service is unreachable",
+    reason:
+      "refused as unconfigured while the config in force is not confirmed by a recent poll of the config service",
     count: 3,
   });
 });
