@@ -5,18 +5,23 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Journal } from "../../harness/experiment/journal.ts";
 import { describeContainers, spillway } from "./support.ts";
 
-const directory = mkdtempSync(path.join(tmpdir(), "spillway-container-nov14-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+// Made only when the suite runs: a skipped file runs no hooks, and would leave it behind.
+let directory = "";
 
 function journal(profile: string): Journal {
   return JSON.parse(readFileSync(path.join(directory, `out.${profile}.json`), "utf8")) as Journal;
 }
 
 describeContainers("spillway run nov14-2024 --runtime container", () => {
+  beforeAll(() => {
+    directory = mkdtempSync(path.join(tmpdir(), "spillway-container-nov14-"));
+  });
+  afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
   it(
     "--compare legacy-2024,hardened: legacy violates no-silent-loss and bounded-buffer, hardened holds all; exit 0",
     { timeout: 360_000 },
