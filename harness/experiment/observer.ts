@@ -7,8 +7,9 @@ import type { DropRecord } from "../../pipeline/core/drops.ts";
 import type { ConfigDecision } from "../../pipeline/forwarder/config-policy.ts";
 import type { BufferSample, MemoryEvent } from "../invariants/types.ts";
 import type { Timer } from "../../pipeline/core/seam.ts";
-import { answersOk, probeJson, probeText } from "../http/json-client.ts";
-import { readSeenConfig, type SeenConfig } from "../ledger/job-record.ts";
+import { answersOk, probeJson } from "../http/json-client.ts";
+import { readPublishedConfig } from "../ledger/collect.ts";
+import type { SeenConfig } from "../ledger/job-record.ts";
 import { every } from "../runtime/every.ts";
 import type { RunningTopology, RuntimeEvent } from "../runtime/runtime.ts";
 
@@ -160,10 +161,17 @@ export class Observer {
           `${forwarder.url()}/config-log`,
           REQUEST_TIMEOUT_MS,
         ),
-        config === undefined ? null : probeText(net, `${config.url()}/config`, REQUEST_TIMEOUT_MS),
+        config === undefined
+          ? null
+          : readPublishedConfig(
+              net,
+              { url: config.url() },
+              () => this.topology.clock.now(),
+              REQUEST_TIMEOUT_MS,
+            ),
       ]);
       const at = this.topology.clock.now();
-      if (published !== null) this.rememberPublished(readSeenConfig(published, at));
+      if (published !== null) this.rememberPublished(published);
       if (stats !== null && this.bufferSamples.length < MAX_SAMPLES) {
         const {
           bytes,

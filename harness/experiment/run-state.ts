@@ -122,18 +122,10 @@ export class RunState {
     }
   }
 
-  /** What a fault acts on; only once the topology and the workload have started. */
+  /** What a fault acts on; only once the topology, the workload and the observer have started. */
   faultContext(): FaultContext {
-    if (this.topology === null || this.workload === null || this.jobs === null) {
-      throw new Error("a fault needs the running topology and workload; they have not started");
-    }
-    return {
-      topology: this.topology,
-      workload: this.workload,
-      jobs: this.jobs,
-      links: this.proxies,
-      note: (message) => this.note(message),
-    };
+    const { topology, workload, jobs } = this.running();
+    return { topology, workload, jobs, links: this.proxies, note: (message) => this.note(message) };
   }
 
   /** The observer; the phases after the start may rely on it. */

@@ -105,7 +105,8 @@ export async function readPublishedConfig(
   net: Net,
   config: { url: string },
   seenAt: () => number,
+  timeoutMs = READ_CONFIG_TIMEOUT_MS,
 ): Promise<SeenConfig | null> {
-  const body = await probeText(net, `${config.url}/config`, READ_CONFIG_TIMEOUT_MS);
+  const body = await probeText(net, `${config.url}/config`, timeoutMs);
   return body === null ? null : readSeenConfig(body, seenAt());
 }

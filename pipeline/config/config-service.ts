@@ -1,7 +1,8 @@
 // The config service: holds Logpush-style jobs and publishes the forwarding config generated
-// from them, versioned. It also keeps the ground truth the ledger needs: when each job was
-// enabled, and every config it published. Faults push an empty or corrupt config or revert
-// (which rolls the jobs back with the config).
+// from them, versioned. It also keeps its own timeline: when each job was enabled, and every
+// config it published (the harness keeps the ledger's ground truth itself and only cross-checks
+// this one: docs/architecture.md §5). Faults push an empty or corrupt config or revert (which
+// rolls the jobs back with the config).
 // Every change is written to a log on its disk and synced before it is applied and answered,
 // and replayed on start, so a restarted config service has the same jobs, timeline and config
 // history, and nobody ever sees a change that is not durable. A disk error leaves the state as

@@ -128,17 +128,18 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
       owed.push({ stream, owed: state.drained ? expected.difference(lost) : expected }),
   });
   const recovery = judgeRecovery(state, backlogReadings(observer, owed, deliveries, drops));
+  /** The ledger of the events produced within [from, to] only. */
+  const ledgerWithin = (from: number, to: number) =>
+    computeLedger({
+      streams: withinWindow(streams, from, to),
+      deliveries,
+      drops,
+      jobs: spans,
+      graceMs,
+    });
   const windowEnd = state.lastHealAt ?? clock.now();
   const windowLedger =
-    state.firstFaultAt === null
-      ? null
-      : computeLedger({
-          streams: withinWindow(streams, state.firstFaultAt, windowEnd),
-          deliveries,
-          drops,
-          jobs: spans,
-          graceMs,
-        });
+    state.firstFaultAt === null ? null : ledgerWithin(state.firstFaultAt, windowEnd);
   const maxBytes = Math.max(0, ...observer.bufferSamples.map((sample) => sample.highWaterBytes));
   const maxBuffers = Math.max(
     0,
@@ -169,13 +170,7 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
       bufferSamples: observer.bufferSamples,
       pairsWithJob: jobs.pairsEverEnabled(),
       ledgerWithin: (from, to) => {
-        const { expected, lost } = computeLedger({
-          streams: withinWindow(streams, from, to),
-          deliveries,
-          drops,
-          jobs: spans,
-          graceMs,
-        }).totals;
+        const { expected, lost } = ledgerWithin(from, to).totals;
         return { expected, lost };
       },
     }),
