@@ -33,6 +33,11 @@ export interface WorkloadSeam {
   rng: Rng;
   net: Net;
   log?: Log;
+  /**
+   * Sends a batch another way than POST /ingest (a target's ingress: syslog, Redis Streams...);
+   * it settles the batch itself and never throws for a transport failure.
+   */
+  send?: (batch: Batch) => Promise<BatchResult>;
 }
 
 export type WorkloadState = "idle" | "running" | "stopping" | "stopped";
@@ -89,6 +94,7 @@ export class Workload {
   private readonly sampler: TenantSampler;
   private readonly builder: BatchBuilder;
   private readonly sendContext: SendContext;
+  private readonly send: ((batch: Batch) => Promise<BatchResult>) | undefined;
   private readonly rates = new RateMeter();
 
   private currentState: WorkloadState = "idle";
@@ -124,6 +130,7 @@ export class Workload {
     this.options = resolveWorkloadOptions(options);
     this.clock = seam.clock;
     this.rng = seam.rng;
+    this.send = seam.send;
     this.log = seam.log ?? noLog;
     this.sampler = new TenantSampler(this.options.tenants, this.options.zipfExponent);
     this.tenants = this.sampler.names;
@@ -287,7 +294,11 @@ export class Workload {
     this.inFlight.add(entry);
     this.batchCounts.sent++;
     this.batchCounts.inFlight++;
-    void sendBatch(this.sendContext, batch.body, batch.eventCount)
+    void (
+      this.send === undefined
+        ? sendBatch(this.sendContext, batch.body, batch.eventCount)
+        : this.send(batch)
+    )
       .catch((error: unknown): BatchResult => ({
         outcome: "unknown",
         attempts: 1,
