@@ -1,6 +1,8 @@
-// The faults a sink can be told to exhibit, validated at the edge.
+// The faults a sink can be told to exhibit (docs/architecture.md §4), validated at the edge, and
+// the answer each gives in place of recording. The targets' HTTP recorder exhibits the same ones.
 
-import { BadRequest } from "../core/http.ts";
+import { BadRequest, problem } from "../core/http.ts";
+import type { Clock, HttpResponse } from "../core/seam.ts";
 
 export type SinkFault =
   | { mode: "none" }
@@ -46,5 +48,35 @@ export function parseSinkFault(body: unknown): SinkFault {
       throw new BadRequest(
         `field "mode" is ${JSON.stringify(fields.mode)}, expected one of "none", "slow", "error", "throttle"`,
       );
+  }
+}
+
+/**
+ * What a push meets under `fault`: after the fault's delay (slow), null to record it as usual, or
+ * the answer that refuses it (error: its 5xx; throttle: 429 with Retry-After) and the fault's mode.
+ */
+export async function faultAnswer(
+  fault: SinkFault,
+  clock: Clock,
+): Promise<{ mode: SinkFault["mode"]; answer: HttpResponse } | null> {
+  switch (fault.mode) {
+    case "none":
+      return null;
+    case "slow":
+      await clock.sleep(fault.delayMs);
+      return null;
+    case "error":
+      return {
+        mode: fault.mode,
+        answer: problem(fault.status, `injected sink fault: ${fault.status}`),
+      };
+    case "throttle":
+      return {
+        mode: fault.mode,
+        answer: problem(429, "injected sink fault: throttled", {
+          "retry-after-ms": String(fault.retryAfterMs),
+          "retry-after": String(Math.ceil(fault.retryAfterMs / 1000)),
+        }),
+      };
   }
 }

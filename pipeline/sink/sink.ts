@@ -6,34 +6,17 @@
 import { Counter } from "prom-client";
 import type { Component, ComponentOptions } from "../core/component.ts";
 import { DiskFailure } from "../core/disk-failure.ts";
-import { DropLog, toStreamRanges, type StreamRanges } from "../core/drops.ts";
+import { DropLog, toStreamRanges } from "../core/drops.ts";
 import { DurableLog } from "../core/durable-log.ts";
 import { payloadMatches, type EventId } from "../core/event.ts";
-import {
-  json,
-  parseEventBatch,
-  parseJsonBody,
-  problem,
-  queryInteger,
-  Router,
-} from "../core/http.ts";
+import { json, parseEventBatch, parseJsonBody, Router } from "../core/http.ts";
 import { addObservability, newRegistry } from "../core/observe.ts";
-import { parseSinkFault, type SinkFault } from "./sink-fault.ts";
+import { faultAnswer, parseSinkFault, type SinkFault } from "./sink-fault.ts";
+import { parseRecordFile, RECORD_FILE, recordsPage, type SinkRecord } from "./sink-records.ts";
 
-export interface SinkRecord {
-  /** Position in this sink's record log. */
-  index: number;
-  at: number;
-  destination: string;
-  count: number;
-  streams: StreamRanges[];
-  /** Events whose payload does not match their identity: recorded, never counted as delivered. */
-  corrupt: StreamRanges[];
-}
+export type { SinkRecord } from "./sink-records.ts";
 
-const RECORD_FILE = "records.ndjson";
 const DESTINATION_PATTERN = /^\/ingest\/([A-Za-z0-9_.-]{1,128})$/;
-const MAX_RECORDS_PER_PAGE = 5000;
 
 export function createSink(
   options: ComponentOptions & { settings?: Record<string, unknown> },
@@ -78,17 +61,10 @@ export function createSink(
 
   async function ingest(destination: string, body: string) {
     if (latencyMs > 0) await seam.clock.sleep(latencyMs);
-    if (fault.mode === "slow") await seam.clock.sleep(fault.delayMs);
-    if (fault.mode === "error") {
-      faulted.inc({ mode: fault.mode });
-      return problem(fault.status, `injected sink fault: ${fault.status}`);
-    }
-    if (fault.mode === "throttle") {
-      faulted.inc({ mode: fault.mode });
-      return problem(429, "injected sink fault: throttled", {
-        "retry-after-ms": String(fault.retryAfterMs),
-        "retry-after": String(Math.ceil(fault.retryAfterMs / 1000)),
-      });
+    const faulty = await faultAnswer(fault, seam.clock);
+    if (faulty !== null) {
+      faulted.inc({ mode: faulty.mode });
+      return faulty.answer;
     }
     const lines = parseEventBatch(body, limits.maxEventsPerBatch);
     diskFailure.check();
@@ -114,14 +90,7 @@ export function createSink(
 
   const router = new Router()
     .on("POST", DESTINATION_PATTERN, (request, [destination]) => ingest(destination!, request.body))
-    .on("GET", /^\/records$/, (request) => {
-      const cursor = queryInteger(request, "cursor", 0);
-      const max =
-        queryInteger(request, "max", MAX_RECORDS_PER_PAGE, MAX_RECORDS_PER_PAGE) ||
-        MAX_RECORDS_PER_PAGE;
-      const page = records.slice(cursor, cursor + max);
-      return json(200, { records: page, next: cursor + page.length, total: records.length });
-    })
+    .on("GET", /^\/records$/, (request) => recordsPage(records, request))
     .on("GET", /^\/fault$/, () => json(200, fault))
     .on("POST", /^\/fault$/, (request) => {
       fault = parseSinkFault(parseJsonBody(request));
@@ -144,15 +113,7 @@ export function createSink(
     handle: router.handle,
     metrics,
     async start() {
-      const text = await seam.disk.read(RECORD_FILE);
-      for (const line of (text ?? "").split("\n")) {
-        if (line.length === 0) continue;
-        try {
-          records.push({ ...(JSON.parse(line) as SinkRecord), index: records.length });
-        } catch {
-          seam.log.warn("ignoring a torn record line at the end of the record file");
-        }
-      }
+      records.push(...parseRecordFile(await seam.disk.read(RECORD_FILE), seam.log));
       ready = true;
     },
     async stop() {
