@@ -37,6 +37,11 @@ const clients: Redis[] = [];
 const opened: Ingress[] = [];
 
 async function startRedis(): Promise<RedisServer> {
+  if (!existsSync(REDIS_SERVER)) {
+    throw new Error(
+      `${REDIS_SERVER} is missing on CI: .ci/run should install the package redis-server`,
+    );
+  }
   const dir = await mkdtemp(path.join(tmpdir(), "spillway-ingress-redis-"));
   const port = await freePort();
   const child = spawn(
