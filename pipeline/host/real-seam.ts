@@ -29,7 +29,9 @@ export const realClock: Clock = {
 
 export const realRng: Rng = { next: () => Math.random() };
 
-function classify(error: NodeJS.ErrnoException): NetError {
+/** The transport failure a node:net or node:http error stands for. */
+export function netErrorOf(error: NodeJS.ErrnoException | NetError): NetError {
+  if (error instanceof NetError) return error;
   switch (error.code) {
     case "ECONNREFUSED":
       return new NetError("refused", error.message);
@@ -83,12 +85,12 @@ export function createRealNet(maxSockets = 64): Net & { close(): void } {
           });
           response.on("error", (error) => {
             clearTimeout(deadline);
-            reject(error instanceof NetError ? error : classify(error));
+            reject(netErrorOf(error));
           });
         });
         request.on("error", (error: NodeJS.ErrnoException) => {
           clearTimeout(deadline);
-          reject(error instanceof NetError ? error : classify(error));
+          reject(netErrorOf(error));
         });
         request.end(body);
       });

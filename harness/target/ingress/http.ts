@@ -1,0 +1,70 @@
+// HTTP NDJSON ingress (docs/targets.md, "Ingress"): the workload's own POST of a batch, to any
+// path of the target's first hop, settled exactly as against the reference forwarder (2xx acked,
+// 429/503 and 5xx retried, other statuses rejected, a transport failure unknown).
+
+import type { Clock, Net, Rng } from "../../../pipeline/core/seam.ts";
+import { createRealNet, realClock, realRng } from "../../../pipeline/host/real-seam.ts";
+import { sendBatch, type SendContext } from "../../workload/send-batch.ts";
+import type { Ingress } from "./ingress.ts";
+import {
+  backoffLimits,
+  closedResult,
+  resolveSendingOptions,
+  Waits,
+  type SendingOptions,
+} from "./sending.ts";
+
+export const HTTP_ACKNOWLEDGEMENT = "a 2xx answer to the POST of the batch";
+export const HTTP_PATH_DEFAULT = "/ingest";
+/** A path the ingress may POST to: absolute, no query, fragment or blank. */
+export const HTTP_PATH_PATTERN = /^\/[^\s?#]*$/;
+
+export interface HttpIngressOptions extends Partial<SendingOptions> {
+  /** Base URL of the target's first hop, e.g. `http://127.0.0.1:4100`. */
+  url: string;
+  path?: string;
+  /** Default: a keep-alive node:http client of its own, which close() destroys. */
+  net?: Net;
+  clock?: Clock;
+  rng?: Rng;
+  /** Called before each retry, with the delay chosen and why. */
+  onRetry?: (delayMs: number, reason: string) => void;
+}
+
+export function httpIngress(options: HttpIngressOptions): Ingress {
+  const path = options.path ?? HTTP_PATH_DEFAULT;
+  if (!HTTP_PATH_PATTERN.test(path)) {
+    throw new Error(
+      `ingress path is ${JSON.stringify(path)}, expected an absolute path like /ingest`,
+    );
+  }
+  const sending = resolveSendingOptions(options);
+  const ownNet = options.net === undefined ? createRealNet() : undefined;
+  const waits = new Waits(options.clock ?? realClock);
+  const context: SendContext = {
+    net: options.net ?? (ownNet as Net),
+    rng: options.rng ?? realRng,
+    ingestUrl: `${options.url.replace(/\/+$/, "")}${path}`,
+    options: sending,
+    limits: backoffLimits(sending),
+    delay: (ms) => waits.wait(ms),
+    onRetry: options.onRetry ?? (() => {}),
+  };
+  let closed = false;
+  return {
+    kind: "http",
+    acknowledgement: HTTP_ACKNOWLEDGEMENT,
+    send: (batch) =>
+      closed
+        ? Promise.resolve(closedResult("http"))
+        : sendBatch(context, batch.body, batch.eventCount),
+    async close() {
+      if (closed) return;
+      closed = true;
+      // A batch waiting to retry settles at once; one in flight fails in transport when its own
+      // client is destroyed (unknown), or gets its answer from a client the caller owns.
+      waits.close();
+      ownNet?.close();
+    },
+  };
+}
