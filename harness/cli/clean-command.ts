@@ -1,13 +1,19 @@
 // `spillway clean`: removes the containers, networks and run directories that crashed runs left
-// behind (a harness killed with SIGKILL cannot clean up after itself).
+// behind, ending first the process groups (a target's services) recorded in those directories
+// (a harness killed with SIGKILL cannot clean up after itself).
 
 import { Command } from "commander";
 import type { CleanReport } from "../runtime/container/clean.ts";
 import { cleanRunDirs, type RunDirReport } from "../runtime/run-dir.ts";
 
-function formatDirs(report: RunDirReport, dryRun: boolean): string {
+export function formatDirs(report: RunDirReport, dryRun: boolean): string {
   const verb = dryRun ? "would remove" : "removed";
   const lines = [
+    ...(report.endedGroups.length === 0
+      ? []
+      : [
+          `${dryRun ? "would end" : "ended"} ${report.endedGroups.length} process groups: ${report.endedGroups.join(", ")}`,
+        ]),
     report.removed.length === 0
       ? `${verb} no run directories`
       : `${verb} ${report.removed.length} run directories: ${report.removed.join(", ")}`,
@@ -34,7 +40,7 @@ function formatReport(report: CleanReport, dryRun: boolean): string {
 export function cleanCommand(): Command {
   return new Command("clean")
     .description(
-      "Remove what runs whose harness is gone left behind: containers and networks (labelled spillway.run), half-built images, and run directories (spillway-run-* in the temp directory).",
+      "Remove what runs whose harness is gone left behind: containers and networks (labelled spillway.run), half-built images, and run directories (spillway-run-* in the temp directory), ending first the process groups recorded there that still run.",
     )
     .option("--run <id>", "only the leftovers of this run (the spillway.run label)")
     .option("--all", "also those of runs whose harness still runs on this host")

@@ -124,3 +124,10 @@ export function findService<T extends { name: string }>(services: readonly T[], 
   }
   return found;
 }
+
+/** Throws unless `megabytes` lifts a service's memory cap (undefined) or is one (positive). */
+export function checkMemoryCap(service: string, megabytes: number | undefined): void {
+  if (megabytes !== undefined && !(megabytes > 0)) {
+    throw new Error(`memory cap of "${service}" is ${megabytes} MB, expected a positive number`);
+  }
+}

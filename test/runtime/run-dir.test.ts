@@ -29,7 +29,7 @@ it("a run dir has logs/ and names this harness; clean leaves it while the harnes
   const live = await createRunDir({ root, runId: "r-live" });
   expect(existsSync(path.join(live, "logs"))).toBe(true);
   const report = await cleanRunDirs({ root });
-  expect(report).toEqual({ removed: [], live: [live] });
+  expect(report).toEqual({ removed: [], live: [live], endedGroups: [] });
   expect(existsSync(live)).toBe(true);
   expect((await cleanRunDirs({ root, all: true })).removed).toEqual([live]);
   expect(existsSync(live)).toBe(false);

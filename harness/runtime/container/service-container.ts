@@ -23,6 +23,7 @@ import type {
   ServiceHandle,
   ServiceState,
 } from "../runtime.ts";
+import { checkMemoryCap } from "../runtime.ts";
 import type { ServiceSpec } from "../topology.ts";
 import { describeHealth, pollHealthy } from "../process/health.ts";
 import type { ServiceLog } from "../process/service-log.ts";
@@ -195,11 +196,7 @@ export class ContainerService implements ServiceHandle {
   }
 
   setMemoryCap(megabytes: number | undefined): void {
-    if (megabytes !== undefined && !(megabytes > 0)) {
-      throw new Error(
-        `memory cap of "${this.name}" is ${megabytes} MB, expected a positive number`,
-      );
-    }
+    checkMemoryCap(this.name, megabytes);
     this.memoryCapMb = megabytes;
     const running = this.running;
     if (running === undefined) return;

@@ -3,21 +3,28 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 
-interface ProcStat {
+export interface ProcStat {
+  /** The executable's name as the kernel keeps it (at most 15 characters). */
+  command: string;
   /** R, S, D, T (stopped), Z (zombie)... */
   state: string;
   ppid: number;
+  /** Its process group: the pid of the group's leader. */
+  pgrp: number;
   /** Clock ticks after boot: with the pid, identifies one process even if pids are reused. */
   startTime: string;
 }
 
-function parseStat(text: string): ProcStat | undefined {
+/** The text of /proc/<pid>/stat, parsed; undefined when it is not one. */
+export function parseStat(text: string): ProcStat | undefined {
   // The command name (field 2) may hold spaces and parentheses; the fields after it do not.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const [state, ppid] = fields;
+  const commandEnd = text.lastIndexOf(")");
+  const fields = text.slice(commandEnd + 2).split(" ");
+  const [state, ppid, pgrp] = fields;
   const startTime = fields[19];
-  if (state === undefined || ppid === undefined || startTime === undefined) return undefined;
-  return { state, ppid: Number(ppid), startTime };
+  if (state === undefined || pgrp === undefined || startTime === undefined) return undefined;
+  const command = text.slice(text.indexOf("(") + 1, commandEnd);
+  return { command, state, ppid: Number(ppid), pgrp: Number(pgrp), startTime };
 }
 
 export function readStat(pid: number): ProcStat | undefined {

@@ -14,8 +14,10 @@ import type {
   ServiceHandle,
   ServiceState,
 } from "../runtime.ts";
+import { checkMemoryCap } from "../runtime.ts";
 import type { ServiceSpec } from "../topology.ts";
 import { describeHealth, pollHealthy } from "./health.ts";
+import { watchMemoryCap } from "./memory-cap.ts";
 import { readRssBytes } from "./proc.ts";
 import type { ServiceLog } from "./service-log.ts";
 import type { Watchdog } from "./watchdog.ts";
@@ -48,7 +50,6 @@ export const DEFAULT_PROCESS_LIMITS: Readonly<ProcessLimits> = Object.freeze({
   errorLogLines: 20,
 });
 
-const MIB = 1024 * 1024;
 const LOOPBACK = "127.0.0.1";
 
 export interface ServiceLaunch {
@@ -143,11 +144,7 @@ export class ProcessService implements ServiceHandle {
   }
 
   setMemoryCap(megabytes: number | undefined): void {
-    if (megabytes !== undefined && !(megabytes > 0)) {
-      throw new Error(
-        `memory cap of "${this.name}" is ${megabytes} MB, expected a positive number`,
-      );
-    }
+    checkMemoryCap(this.name, megabytes);
     this.memoryCapMb = megabytes;
   }
 
@@ -238,18 +235,13 @@ export class ProcessService implements ServiceHandle {
   }
 
   private watchMemory(running: Running): void {
-    let reading = false;
-    this.memoryWatch = setInterval(() => {
-      const capMb = this.memoryCapMb;
-      if (capMb === undefined || reading || this.running !== running) return;
-      reading = true;
-      void readRssBytes(running.pid).then((rss) => {
-        reading = false;
-        if (rss === undefined || rss <= capMb * MIB || this.running !== running) return;
-        if (this.expectedExit !== undefined) return;
+    this.memoryWatch = watchMemoryCap({
+      intervalMs: this.limits.memoryPollMs,
+      capMb: () => this.memoryCapMb,
+      readBytes: () => readRssBytes(running.pid),
+      over: () => this.running !== running || this.expectedExit !== undefined,
+      exceeded: (rssMb, capMb) => {
         this.expectedExit = "memory-cap";
-        // Rounded up, so that the figure reported is above the cap as the RSS was.
-        const rssMb = Math.ceil((rss / MIB) * 10) / 10;
         this.events.record({
           at: Date.now(),
           service: this.name,
@@ -258,9 +250,8 @@ export class ProcessService implements ServiceHandle {
           capMb,
         });
         running.subprocess.kill("SIGKILL");
-      });
-    }, this.limits.memoryPollMs);
-    this.memoryWatch.unref();
+      },
+    });
   }
 
   private async failStart(reason: string): Promise<Error> {

@@ -10,6 +10,9 @@ export interface Watchdog {
   /** From now on, `pid` is ended if the harness dies without releasing it. */
   guard(pid: number): void;
   release(pid: number): void;
+  /** From now on, every process of group `pgid` is ended if the harness dies without releasing it. */
+  guardGroup(pgid: number): void;
+  releaseGroup(pgid: number): void;
   /** Ends the watchdog; call once every guarded process has been released. */
   close(): Promise<void>;
 }
@@ -35,6 +38,14 @@ export function startWatchdog(node: string): Watchdog {
     },
     release(pid) {
       send(`release ${pid}`);
+    },
+    guardGroup(pgid) {
+      // The leader's start time tells the group from a later one with the same id.
+      const leader = readStat(pgid);
+      if (leader !== undefined) send(`guard-group ${pgid} ${leader.startTime}`);
+    },
+    releaseGroup(pgid) {
+      send(`release-group ${pgid}`);
     },
     async close() {
       subprocess.stdin.end();

@@ -19,6 +19,7 @@ import type {
   ServiceHandle,
   ServiceState,
 } from "../runtime.ts";
+import { checkMemoryCap } from "../runtime.ts";
 import { effectiveProfile, type ServiceSpec, type Topology } from "../topology.ts";
 import { Gate } from "./gate.ts";
 import type { Scheduler } from "./scheduler.ts";
@@ -90,11 +91,7 @@ export class SimService implements ServiceHandle {
   }
 
   setMemoryCap(megabytes: number | undefined): void {
-    if (megabytes !== undefined && !(megabytes > 0)) {
-      throw new Error(
-        `memory cap of "${this.name}" is ${megabytes} MB, expected a positive number`,
-      );
-    }
+    checkMemoryCap(this.name, megabytes);
     this.memoryCapMb = megabytes;
     this.watchMemory();
   }
