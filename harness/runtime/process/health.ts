@@ -8,8 +8,13 @@ export type HealthAnswer = { status: number } | { error: string };
 
 /** One GET /healthz: the status, or why there was none (refused, no answer within timeoutMs). */
 export function probeHealth(baseUrl: string, timeoutMs: number): Promise<HealthAnswer> {
+  return probeHttp(new URL("/healthz", baseUrl), timeoutMs);
+}
+
+/** One GET of `url`: the status, or why there was none. */
+export function probeHttp(url: URL | string, timeoutMs: number): Promise<HealthAnswer> {
   return new Promise((resolve) => {
-    const request = http.get(new URL("/healthz", baseUrl), { agent: false, timeout: timeoutMs });
+    const request = http.get(url, { agent: false, timeout: timeoutMs });
     request.on("timeout", () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     request.on("error", (error: NodeJS.ErrnoException) =>
       resolve({ error: error.code ?? error.message }),

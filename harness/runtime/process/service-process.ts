@@ -337,13 +337,13 @@ export class ProcessService implements ServiceHandle {
   }
 }
 
-function describeExit(status: ExitStatus): string {
+export function describeExit(status: ExitStatus): string {
   if (status.signal !== null) return `killed by ${status.signal}`;
   return status.code === null ? "never started" : `exit code ${status.code}`;
 }
 
 /** The value of `promise` if it settles within `ms`, else undefined. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   const timeout = new AbortController();
   try {
     return await Promise.race([promise, sleep(ms, undefined, { signal: timeout.signal })]);
