@@ -14,7 +14,6 @@ import {
 } from "../../pipeline/core/flaws.ts";
 import type { Experiment } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
-import { loadExperiment } from "../experiment/load.ts";
 import { runOn, type RuntimeName } from "../experiment/run-on.ts";
 import { type Progress } from "../experiment/runner.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
@@ -22,6 +21,8 @@ import { formatJUnit } from "../report/junit.ts";
 import { formatMatrix, matrixSubsets } from "../report/matrix.ts";
 import { formatSummary } from "../report/summary.ts";
 import type { Runtime } from "../runtime/runtime.ts";
+import { loadExperimentAndTarget, defaultVariant, type LoadedTarget } from "../target/load.ts";
+import { runOnTarget } from "../target/run.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
 
@@ -34,20 +35,31 @@ interface RunFlags extends RuntimeFlags {
   junit?: string;
   toxiproxyUrl?: string;
   matrix?: string | true;
+  target?: string;
 }
 
-function profileList(value: string): string[] {
-  const profiles = value
+function nameList(value: string): string[] {
+  const names = value
     .split(",")
-    .map((profile) => profile.trim())
-    .filter((profile) => profile.length > 0);
-  const unknown = profiles.find((profile) => !(PROFILE_NAMES as string[]).includes(profile));
-  if (unknown !== undefined || profiles.length === 0) {
-    throw new InvalidArgumentError(
-      `"${unknown ?? value}" is not a profile; expected a comma-separated list of ${PROFILE_NAMES.join(", ")}`,
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+  if (names.length === 0)
+    throw new InvalidArgumentError(`"${value}" is not a list; expected names separated by commas`);
+  return names;
+}
+
+/** Each of `names` must be one of `known` (profiles, or a target's variants). */
+function checkNames(
+  flag: string,
+  names: readonly string[],
+  known: readonly string[],
+  what: string,
+) {
+  const unknown = names.find((name) => !known.includes(name));
+  if (unknown !== undefined)
+    throw new UsageError(
+      `${flag}: "${unknown}" is not ${what}; expected ${known.length === 0 ? "nothing (there is none)" : `one of ${known.join(", ")}`}`,
     );
-  }
-  return profiles;
 }
 
 export function seedNumber(value: string): number {
@@ -113,6 +125,90 @@ async function runMatrix(
   return rows.some((row) => row.journal.status === "failed") ? EXIT.harnessFailed : EXIT.asExpected;
 }
 
+/**
+ * Runs once per profile (or variant), writing each journal as it comes, then the JUnit file and
+ * the summary; returns the exit code. On SIGINT/SIGTERM the run in progress heals, rolls back
+ * and journals, and this still reports before the process exits.
+ */
+async function runEach(
+  experimentName: string,
+  names: readonly string[],
+  flags: RunFlags,
+  runOne: (name: string, onProgress: (progress: Progress) => void) => Promise<Journal>,
+): Promise<number> {
+  const journals: Journal[] = [];
+  let interrupted = false;
+  let reported: () => void = () => {};
+  const reportDone = new Promise<void>((resolve) => (reported = resolve));
+  // Registered first, so it runs last on SIGINT/SIGTERM: after the run has written its
+  // journal, wait for this command to report before the process exits with 130/143.
+  const unregister = registerCleanup({
+    label: "spillway run",
+    run: async () => {
+      interrupted = true;
+      await reportDone;
+    },
+  });
+  try {
+    for (const name of names) {
+      if (interrupted) break;
+      const journal = await runOne(name, progressPrinter(`${experimentName} ${name}`));
+      if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
+      journals.push(journal);
+      if (journal.status === "interrupted") interrupted = true;
+      if (flags.journal !== undefined) {
+        await writeFile(
+          journalPath(flags.journal, name, names.length > 1),
+          JSON.stringify(journal, null, 2) + "\n",
+        );
+      }
+    }
+    if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
+    if (journals.length > 0) process.stdout.write(formatSummary(journals) + "\n");
+    if (interrupted) return EXIT.interrupted;
+    if (journals.some((journal) => journal.status === "failed")) return EXIT.harnessFailed;
+    return journals.every((journal) => journal.asExpected) ? EXIT.asExpected : EXIT.notAsExpected;
+  } finally {
+    reported();
+    unregister();
+  }
+}
+
+/** `spillway run` on a target: each variant of `--compare` (or the one named, or the default). */
+function runTargetCommand(
+  experiment: Experiment,
+  target: LoadedTarget,
+  flags: RunFlags & { compare?: string[]; runtime?: string },
+): Promise<number> {
+  const variants = Object.keys(target.spec.variants);
+  if (flags.flaws !== undefined || flags.matrix !== undefined)
+    throw new UsageError(
+      `--flaws and --matrix are about the reference pipeline's flaws; target ${target.spec.name} has variants instead: ${variants.join(", ") || "(none)"}`,
+    );
+  if (flags.runtime !== undefined && flags.runtime !== "process")
+    throw new UsageError(
+      `--runtime ${flags.runtime}: a target runs its own software as processes; expected no --runtime (or process)`,
+    );
+  const chosen = flags.compare ?? (flags.profile === undefined ? undefined : [flags.profile]);
+  if (chosen !== undefined)
+    checkNames(
+      flags.compare ? "--compare" : "--profile",
+      chosen,
+      variants,
+      `a variant of target ${target.spec.name}`,
+    );
+  const fallback = defaultVariant(target);
+  const names = chosen ?? [fallback ?? target.spec.name];
+  return runEach(experiment.name, names, flags, (name, onProgress) =>
+    runOnTarget(experiment, target, {
+      ...(fallback === undefined ? {} : { variant: name }),
+      seed: flags.seed,
+      ...(flags.toxiproxyUrl === undefined ? {} : { toxiproxyUrl: flags.toxiproxyUrl }),
+      onProgress,
+    }),
+  );
+}
+
 export function runCommand(): Command {
   // --runtime and the options of each runtime are the business of ./runtimes.ts.
   return addRuntimeOptions(new Command("run"))
@@ -122,7 +218,7 @@ export function runCommand(): Command {
     .argument("<experiment>", "a name from `spillway list`, or a path to an experiment file")
     .option(
       "--profile <profile>",
-      `profile to run (${PROFILE_NAMES.join(", ")}); default: the experiment's`,
+      `profile to run (${PROFILE_NAMES.join(", ")}), or on a target its variant; default: the experiment's`,
     )
     .option(
       "--flaws <list>",
@@ -130,8 +226,12 @@ export function runCommand(): Command {
     )
     .option(
       "--compare <profiles>",
-      "run each profile in turn and print them side by side, e.g. legacy-2024,hardened",
-      profileList,
+      "run each profile (on a target: each variant) in turn and print them side by side, e.g. legacy-2024,hardened",
+      nameList,
+    )
+    .option(
+      "--target <file>",
+      "run on this target (a YAML/JSON/TS target file, docs/targets.md) instead of the experiment's own target or the reference pipeline",
     )
     .option("--seed <n>", "seed of the workload's random draws", seedNumber, 1)
     .option(
@@ -145,7 +245,11 @@ export function runCommand(): Command {
       'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none"',
     )
     .action(async (reference: string, flags: RunFlags & { compare?: string[] }) => {
-      const experiment = await loadExperiment(reference);
+      const { experiment, target } = await loadExperimentAndTarget(reference, flags.target);
+      if (target !== null) {
+        process.exitCode = await runTargetCommand(experiment, target, flags);
+        return;
+      }
       const flaws = flawList(flags.flaws);
       if (flags.profile !== undefined && !(PROFILE_NAMES as string[]).includes(flags.profile)) {
         throw new UsageError(
@@ -170,55 +274,18 @@ export function runCommand(): Command {
         );
         return;
       }
-      const profiles = (flags.compare as unknown as string[] | undefined) ?? [
-        flags.profile ?? experiment.profile,
-      ];
+      if (flags.compare !== undefined)
+        checkNames("--compare", flags.compare, PROFILE_NAMES, "a profile");
+      const profiles = flags.compare ?? [flags.profile ?? experiment.profile];
       const runtime = await resolveRuntime(flags);
-      const journals: Journal[] = [];
-      let interrupted = false;
-      let reported: () => void = () => {};
-      const reportDone = new Promise<void>((resolve) => (reported = resolve));
-      // Registered first, so it runs last on SIGINT/SIGTERM: after the run has written its
-      // journal, wait for this command to report before the process exits with 130/143.
-      const unregister = registerCleanup({
-        label: "spillway run",
-        run: async () => {
-          interrupted = true;
-          await reportDone;
-        },
-      });
-      try {
-        for (const profile of profiles) {
-          if (interrupted) break;
-          const journal = await runOn(runtime, experiment, {
-            profile,
-            flaws,
-            seed: flags.seed,
-            toxiproxyUrl: flags.toxiproxyUrl,
-            onProgress: progressPrinter(`${experiment.name} ${profile}`),
-          });
-          if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
-          journals.push(journal);
-          if (journal.status === "interrupted") interrupted = true;
-          if (flags.journal !== undefined) {
-            await writeFile(
-              journalPath(flags.journal, profile, profiles.length > 1),
-              JSON.stringify(journal, null, 2) + "\n",
-            );
-          }
-        }
-        if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
-        if (journals.length > 0) process.stdout.write(formatSummary(journals) + "\n");
-        if (interrupted) process.exitCode = EXIT.interrupted;
-        else if (journals.some((journal) => journal.status === "failed"))
-          process.exitCode = EXIT.harnessFailed;
-        else
-          process.exitCode = journals.every((journal) => journal.asExpected)
-            ? EXIT.asExpected
-            : EXIT.notAsExpected;
-      } finally {
-        reported();
-        unregister();
-      }
+      process.exitCode = await runEach(experiment.name, profiles, flags, (profile, onProgress) =>
+        runOn(runtime, experiment, {
+          profile,
+          flaws,
+          seed: flags.seed,
+          toxiproxyUrl: flags.toxiproxyUrl,
+          onProgress,
+        }),
+      );
     });
 }

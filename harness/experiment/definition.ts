@@ -33,6 +33,11 @@ const shareSchema = z.number(notAShare).min(0, notAShare).max(1, notAShare);
 export const experimentSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, "expected a name of a-z, 0-9 and -"),
   description: z.string().min(1).max(2_000),
+  /**
+   * The target file this experiment runs on (docs/targets.md), relative to the experiment's
+   * file; without it, the reference pipeline. `--target` overrides it.
+   */
+  target: z.string().min(1).optional(),
   /** The profile a plain `spillway run` uses; `--profile` and `--compare` override it. */
   profile: z.enum(PROFILE_NAMES).default("hardened"),
   flaws: z.array(z.enum(FLAW_NAMES)).optional(),
@@ -85,7 +90,16 @@ export const experimentSchema = z.strictObject({
     .default([]),
   /** Actions run after the method, always (also on failure and interruption). */
   rollbacks: z.array(faultStepSchema).max(50).default([]),
-  drain: z.strictObject({ timeout: durationSchema.default(30_000) }).default({ timeout: 30_000 }),
+  drain: z
+    .strictObject({
+      timeout: durationSchema.default(30_000),
+      /**
+       * On a target: how long nothing new may reach the recorders before what is missing counts
+       * as not coming (docs/targets.md, "Pitfalls": longer than the pipeline's retry interval).
+       */
+      quiet: durationSchema.default(3_000),
+    })
+    .default({ timeout: 30_000, quiet: 3_000 }),
   /** The recovery invariant's bound: from the last heal to empty buffer and healthy services. */
   recoveryBound: durationSchema.default(30_000),
   invariants: z
@@ -121,8 +135,12 @@ export const experimentSchema = z.strictObject({
     })
     .optional(),
   /** Expected invariant outcomes per profile; missing ones are expected to hold. */
+  /** Expected invariant outcomes per profile (per variant on a target); missing ones: held. */
   expect: z
-    .partialRecord(z.enum(PROFILE_NAMES), z.partialRecord(z.enum(INVARIANT_NAMES), outcomeSchema))
+    .record(
+      z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "expected a profile or variant name"),
+      z.partialRecord(z.enum(INVARIANT_NAMES), outcomeSchema),
+    )
     .optional(),
 });
 

@@ -75,4 +75,12 @@ export interface Journal {
   notes: Array<{ atMs: number; message: string }>;
   verdict: Verdict | null;
   outcomes: Outcome[];
+  /** Set when the run was on a target (docs/targets.md): which, which variant, what acked means. */
+  target?: {
+    name: string;
+    file: string;
+    variant: string | null;
+    ingress: string;
+    acknowledgement: string | null;
+  };
 }

@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { PROFILE_NAMES } from "../../pipeline/core/flaws.ts";
 import { FAULT_NAMES, faultKind } from "../faults/registry.ts";
 import { parseTopology } from "../runtime/topology.ts";
 import { selectJobTenants } from "../workload/tenants.ts";
@@ -45,26 +46,38 @@ function resolveFile(reference: string): string {
   ]);
 }
 
-async function readDefinition(file: string): Promise<unknown> {
+/** The definition in a .ts (its default export), .json or .yaml file, not yet validated. */
+export async function readDefinition(
+  file: string,
+  what: "experiment" | "target" = "experiment",
+): Promise<unknown> {
   if (file.endsWith(".ts")) {
     const module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    const define = what === "target" ? "defineTarget" : "defineExperiment";
     if (module.default === undefined)
-      throw new ExperimentError(file, [
-        "(module): expected a default export made with defineExperiment(...)",
-      ]);
+      throw new ExperimentError(
+        file,
+        [`(module): expected a default export made with ${define}(...)`],
+        what,
+      );
     return module.default;
   }
   const text = await readFile(file, "utf8");
   try {
     return file.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new ExperimentError(file, [
-      `(file): not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`,
-    ]);
+    throw new ExperimentError(
+      file,
+      [
+        `(file): not valid ${file.endsWith(".json") ? "JSON" : "YAML"}: ${(error as Error).message}`,
+      ],
+      what,
+    );
   }
 }
 
-function checkFault(
+/** Problems of one fault step: its kind, its parameters, the services and links it names. */
+export function checkFault(
   fault: FaultStep,
   where: string,
   services: Set<string>,
@@ -137,8 +150,23 @@ export function checkExperiment(experiment: Experiment, where: string): Experime
   return experiment;
 }
 
+/**
+ * Loads an experiment. One that names a target (`target:`) gets the target's path resolved
+ * against its own file, and is checked against the target when that is loaded
+ * (harness/target/load.ts); the others against the reference topology, here.
+ */
 export async function loadExperiment(reference: string): Promise<Experiment> {
   const file = resolveFile(reference);
   const where = path.relative(process.cwd(), file) || file;
-  return checkExperiment(parseExperiment(await readDefinition(file), where), where);
+  const experiment = parseExperiment(await readDefinition(file), where);
+  if (experiment.target !== undefined)
+    return { ...experiment, target: path.resolve(path.dirname(file), experiment.target) };
+  const profiles: readonly string[] = PROFILE_NAMES;
+  const unknown = Object.keys(experiment.expect ?? {}).filter((key) => !profiles.includes(key));
+  if (unknown.length > 0)
+    throw new ExperimentError(
+      where,
+      unknown.map((key) => `expect.${key}: expected a profile: ${PROFILE_NAMES.join(", ")}`),
+    );
+  return checkExperiment(experiment, where);
 }

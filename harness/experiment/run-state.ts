@@ -122,10 +122,18 @@ export class RunState {
     }
   }
 
-  /** What a fault acts on; only once the topology, the workload and the observer have started. */
+  /** What a fault acts on; only once the topology, the workload and the job record exist. */
   faultContext(): FaultContext {
-    const { topology, workload, jobs } = this.running();
+    const { topology, workload, jobs } = this;
+    if (topology === null || workload === null || jobs === null)
+      throw new Error("faults need the topology, the workload and the job record started");
     return { topology, workload, jobs, links: this.proxies, note: (message) => this.note(message) };
+  }
+
+  /** The workload; the phases after the start may rely on it. */
+  producing(): Workload {
+    if (this.workload === null) throw new Error("the run's workload has not started");
+    return this.workload;
   }
 
   /** The observer; the phases after the start may rely on it. */

@@ -120,7 +120,8 @@ async function finish(state: RunState): Promise<void> {
     });
 }
 
-function journalOf(state: RunState): Journal {
+/** The journal of a finished run (also of a run on a target, harness/target/run.ts). */
+export function journalOf(state: RunState): Journal {
   const { experiment, options, verdict, status } = state;
   const expected = expectationsFor(experiment, options);
   const outcomes: Outcome[] =

@@ -54,9 +54,10 @@ export const processPause = defineFault({
   },
 });
 
-/** Whether a service is down or does not answer /healthz with 200 within a second. */
+/** Whether a service is down or unhealthy (its own probe, else /healthz 200 within a second). */
 async function unhealthy(topology: RunningTopology, service: ServiceHandle): Promise<boolean> {
   if (service.state() !== "running") return true;
+  if (service.health !== undefined) return !(await service.health().catch(() => false));
   return !(await answersOk(topology.net, `${service.url()}/healthz`, 1_000));
 }
 

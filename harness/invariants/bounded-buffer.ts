@@ -6,7 +6,13 @@
 // its memory cap is in the evidence, not a breach of the buffer's bound.
 
 import { bytes, count, duration, percent, plural, share, when } from "./format.ts";
-import type { BufferSample, InvariantResult, MemoryEvent, Observations } from "./types.ts";
+import type {
+  BufferSample,
+  InvariantResult,
+  MemoryEvent,
+  Observations,
+  TargetBounds,
+} from "./types.ts";
 
 const MEMORY_EVENTS_LIMIT = 10;
 
@@ -65,7 +71,68 @@ function othersMemory(events: readonly MemoryEvent[]): Array<{ service: string; 
   return [...counts].map(([service, events]) => ({ service, events }));
 }
 
+/** A target's bounds: each bounded service's memory, and the backlog measured from outside. */
+function checkTargetBounds(
+  target: TargetBounds,
+  memoryEvents: readonly MemoryEvent[],
+  startedAt: number | undefined,
+): InvariantResult {
+  const name = "bounded-buffer";
+  const evidence = { memory: target.memory, backlog: target.backlog, memoryEvents };
+  const breaches: string[] = [];
+  const unread: string[] = [];
+  for (const bound of target.memory) {
+    if (bound.peakMb === null) unread.push(bound.service);
+    else if (bound.peakMb > bound.boundMb)
+      breaches.push(
+        `${bound.service} used ${count(Math.round(bound.peakMb))} MB, ${(bound.peakMb / bound.boundMb).toFixed(1)}× its ${count(bound.boundMb)} MB bound, at ${when(bound.at!, startedAt)}`,
+      );
+  }
+  for (const event of memoryEvents)
+    breaches.push(
+      `${event.service} was killed by a ${count(event.capMb)} MB memory cap at ${when(event.at, startedAt)}`,
+    );
+  const { backlog } = target;
+  if (backlog.boundEvents !== null && backlog.peakEvents > backlog.boundEvents)
+    breaches.push(
+      `the backlog reached ${count(backlog.peakEvents)} events, ${(backlog.peakEvents / backlog.boundEvents).toFixed(1)}× the bound of ${count(backlog.boundEvents)}, at ${when(backlog.at!, startedAt)}`,
+    );
+  if (breaches.length > 0)
+    return { name, status: "violated", summary: breaches.join("; "), evidence };
+  if (target.memory.length === 0 && backlog.boundEvents === null)
+    return {
+      name,
+      status: "unknown",
+      summary:
+        "the target declares no bound: no service has memoryMbMax and bounds.backlogEventsMax is unset",
+      evidence,
+    };
+  if (unread.length > 0 || backlog.readings === 0)
+    return {
+      name,
+      status: "unknown",
+      summary:
+        unread.length > 0
+          ? `the memory of ${unread.join(", ")} was never read`
+          : "the backlog was never read",
+      evidence,
+    };
+  const parts = target.memory.map(
+    (bound) =>
+      `${bound.service} peak ${count(Math.round(bound.peakMb!))} of ${count(bound.boundMb)} MB`,
+  );
+  if (backlog.boundEvents !== null)
+    parts.push(`backlog peak ${count(backlog.peakEvents)} of ${count(backlog.boundEvents)} events`);
+  return { name, status: "held", summary: parts.join(", "), evidence };
+}
+
 export function checkBoundedBuffer(observations: Observations): InvariantResult {
+  if (observations.target !== undefined)
+    return checkTargetBounds(
+      observations.target,
+      observations.memoryExceeded,
+      observations.startedAt,
+    );
   const { samples, bounds, service } = observations.buffer;
   const startedAt = observations.startedAt;
   const name = "bounded-buffer";

@@ -45,8 +45,20 @@ export interface MemoryEvent {
   capMb: number;
 }
 
+/**
+ * A target's bounds, measured from outside (docs/targets.md, "Bounds"): the memory of each
+ * service's process group against the MB it may use, and the backlog (acknowledged − delivered
+ * − declared events) against its bound. Present only for targets; bounded-buffer judges these
+ * instead of a buffer's /stats.
+ */
+export interface TargetBounds {
+  memory: Array<{ service: string; peakMb: number | null; at: number | null; boundMb: number }>;
+  backlog: { peakEvents: number; at: number | null; boundEvents: number | null; readings: number };
+}
+
 export interface Observations {
   ledger: LedgerReport;
+  target?: TargetBounds;
   /** When the run started, on the clock of every `at` below: summaries say "+12.4 s". */
   startedAt?: number;
   /** Whether the pipeline drained after the faults healed (buffer empty, sinks quiet). */

@@ -45,7 +45,8 @@ export interface RestartOptions {
 
 export interface ServiceHandle {
   readonly name: string;
-  readonly component: ServiceSpec["component"];
+  /** The pipeline component it runs, or `target` for a target's own software (docs/targets.md). */
+  readonly component: ServiceSpec["component"] | "target";
   /** Base URL at which the harness reaches the service (not through any fault proxy). */
   url(): string;
   /** OS process id while it runs, where the runtime has one. */
@@ -67,6 +68,11 @@ export interface ServiceHandle {
   restart(options?: RestartOptions): Promise<void>;
   /** Resolves when the service answers /healthz with 200; rejects with its last log lines. */
   waitReady(timeoutMs?: number): Promise<void>;
+  /**
+   * Whether it is healthy now, for services without /healthz (a target's software: its
+   * readiness probe); absent, /healthz answering 200 is the health.
+   */
+  health?(): Promise<boolean>;
   /** The most recent log lines, oldest first (bounded). */
   logs(): readonly LogLine[];
   /** Kills the service when its memory exceeds `megabytes`; undefined lifts the cap. */

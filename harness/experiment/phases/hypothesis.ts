@@ -13,17 +13,18 @@ const PROBE_PAUSE_MS = 500;
 export async function steadyStateHolds(
   state: RunState,
   when: "before" | "after",
+  health: () => Promise<{ unhealthy: string[] }> = () => state.watching().health(),
 ): Promise<boolean> {
   const hypothesis = state.experiment.steadyState;
   return state.step("steady-state", `hypothesis ${when}`, async () => {
-    const { workload, observer } = state.running();
+    const workload = state.producing();
     const deadline = state.clock.now() + hypothesis.timeout;
     let problems: string[];
     do {
       problems = [];
       if (hypothesis.healthy) {
-        const health = await observer.health();
-        if (health.unhealthy.length > 0) problems.push(`unhealthy: ${health.unhealthy.join(", ")}`);
+        const { unhealthy } = await health();
+        if (unhealthy.length > 0) problems.push(`unhealthy: ${unhealthy.join(", ")}`);
       }
       const before = workload.stats();
       await state.sleep(hypothesis.deliveringWithin);

@@ -107,9 +107,9 @@ interface Ending {
 
 type Readiness = { ready: true } | { exited: true } | { failure: string };
 
-export class TargetProcessService implements Omit<ServiceHandle, "component"> {
+export class TargetProcessService implements ServiceHandle {
   readonly name: string;
-  readonly component: ServiceSpec["component"] | undefined;
+  readonly component: ServiceHandle["component"];
   private readonly options: TargetProcessOptions;
   private readonly limits: TargetServiceLimits;
   /** What every process it starts carries, to be found if it leaves its group. */
@@ -130,7 +130,7 @@ export class TargetProcessService implements Omit<ServiceHandle, "component"> {
         `service "${options.name}": command is empty, expected a program and its arguments`,
       );
     this.name = options.name;
-    this.component = options.component;
+    this.component = options.component ?? "target";
     this.options = options;
     this.limits = { ...DEFAULT_PROCESS_LIMITS, ...options.limits };
     const markValue = `${options.name}:${process.pid}:${randomBytes(6).toString("hex")}`;

@@ -25,7 +25,13 @@ import { createRealNet } from "../../../pipeline/host/real-seam.ts";
 export { freeLoopbackPort };
 
 /** The recorders exit with the test worker (SPILLWAY_PARENT_PID); no watchdog process needed. */
-const noWatchdog: Watchdog = { guard() {}, release() {}, close: async () => {} };
+const noWatchdog: Watchdog = {
+  guard() {},
+  release() {},
+  guardGroup() {},
+  releaseGroup() {},
+  close: async () => {},
+};
 
 /** Long enough for a loaded machine; a test never passes or fails on it. */
 const WAIT_MS = 15_000;

@@ -1,0 +1,339 @@
+// Loads and checks a target file (docs/targets.md): the schema first (schema.ts), then what a
+// schema cannot say: names unique across services and egresses, every link's ends, ports and
+// probes that exist, the ingress and each egress against their kind's schema, routes and
+// declarations naming egresses that exist, templates that exist and use only placeholders that
+// will have a value. Every problem is listed with its path and value (ExperimentError).
+
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { z } from "zod";
+import { ExperimentError, formatPath, parseWithSchema } from "../experiment/definition.ts";
+import type { Experiment } from "../experiment/definition.ts";
+import { checkFault, loadExperiment, readDefinition } from "../experiment/load.ts";
+import { ingressSchema } from "./ingress/index.ts";
+import { egressSchema } from "./recorders/launch.ts";
+import { targetSchema, WORKLOAD_ENDPOINT, type TargetFile, type TargetService } from "./schema.ts";
+import { placeholdersOf } from "./template.ts";
+
+export type IngressSpec = z.output<typeof ingressSchema>;
+export type EgressSpec = z.output<typeof egressSchema>;
+
+/** A target file with every link named (`<from>-><to>` unless it names itself). */
+export type NamedTarget = Omit<TargetFile, "links"> & {
+  links: Array<TargetFile["links"][number] & { name: string }>;
+};
+
+export interface LoadedTarget {
+  /** The target file, absolute. */
+  file: string;
+  spec: NamedTarget;
+  ingress: { link: string; spec: IngressSpec };
+  egresses: Array<{ name: string; spec: EgressSpec }>;
+  /** Template text by the path written in the target file (relative to it). */
+  templates: Map<string, string>;
+}
+
+/** `<service>:<port>` or a bare name. */
+export function splitEndpoint(endpoint: string): { node: string; port: string | undefined } {
+  const [node, port] = endpoint.split(":");
+  return { node: node!, port };
+}
+
+function portsOf(service: TargetService): string[] {
+  return service.external === undefined ? service.ports : Object.keys(service.external.ports);
+}
+
+/** The keys a template of `service` may use under the variables of every variant. */
+function knownPlaceholders(spec: NamedTarget, service: TargetService): Set<string> {
+  const keys = new Set(["host", "dataDir", "configDir", "service"]);
+  for (const port of portsOf(service)) keys.add(`port.${port}`);
+  for (const link of spec.links)
+    for (const part of ["host", "port", "address"]) keys.add(`link.${link.name}.${part}`);
+  for (const file of service.files) keys.add(`file.${file.path}`);
+  for (const egress of spec.egresses)
+    if (egress.kind === "file") keys.add(`egress.${egress.name}.path`);
+  return keys;
+}
+
+function variableNames(spec: NamedTarget): Set<string> {
+  return new Set([
+    ...Object.keys(spec.variables),
+    ...Object.values(spec.variants).flatMap((variables) => Object.keys(variables)),
+  ]);
+}
+
+/** Problems of a schema-valid target, each `path: value: what was expected`. */
+function crossCheck(spec: NamedTarget, dir: string, templates: Map<string, string>): string[] {
+  const problems: string[] = [];
+  const services = new Map(spec.services.map((service) => [service.name, service]));
+  const egressNames = spec.egresses.map((egress) => egress.name);
+  const nodes = [...spec.services.map((service) => service.name), ...egressNames];
+  nodes.forEach((name, index) => {
+    const where =
+      index < spec.services.length
+        ? `services[${index}].name`
+        : `egresses[${index - spec.services.length}].name`;
+    if (name === WORKLOAD_ENDPOINT)
+      problems.push(`${where}: "${name}": reserved for the workload's end of the ingress link`);
+    else if (nodes.indexOf(name) !== index)
+      problems.push(`${where}: "${name}": already the name of another service or egress`);
+  });
+  const linkNames = spec.links.map((link) => link.name);
+  spec.links.forEach((link, index) => {
+    if (linkNames.indexOf(link.name) !== index)
+      problems.push(`links[${index}].name: "${link.name}": already the name of another link`);
+    if (link.from !== WORKLOAD_ENDPOINT && !nodes.includes(link.from))
+      problems.push(
+        `links[${index}].from: "${link.from}": expected workload or one of: ${nodes.join(", ")}`,
+      );
+    const { node, port } = splitEndpoint(link.to);
+    const service = services.get(node);
+    if (service !== undefined) {
+      if (port === undefined || !portsOf(service).includes(port))
+        problems.push(
+          `links[${index}].to: "${link.to}": expected ${node}:<port>, a port of ${node}: ${portsOf(service).join(", ") || "(it has none)"}`,
+        );
+    } else if (egressNames.includes(node) && port === undefined) {
+      const egress = spec.egresses.find((candidate) => candidate.name === node)!;
+      if (egress.kind !== "syslog" && egress.kind !== "http")
+        problems.push(
+          `links[${index}].to: "${link.to}": a ${egress.kind} egress listens on nothing; only syslog and http egresses receive connections`,
+        );
+    } else {
+      problems.push(
+        `links[${index}].to: "${link.to}": expected <service>:<port> or a syslog/http egress; services: ${[...services.keys()].join(", ")}; egresses: ${egressNames.join(", ")}`,
+      );
+    }
+  });
+  const ingressLink = spec.links.find((link) => link.name === spec.ingress.link);
+  if (ingressLink === undefined)
+    problems.push(
+      `ingress.link: "${spec.ingress.link}": expected one of the links: ${linkNames.join(", ") || "(none)"}`,
+    );
+  else if (ingressLink.from !== WORKLOAD_ENDPOINT)
+    problems.push(
+      `ingress.link: "${spec.ingress.link}": expected a link from workload, this one is from ${ingressLink.from}`,
+    );
+  spec.services.forEach((service, index) => {
+    const ports = portsOf(service);
+    const ready = service.ready;
+    const probePort =
+      ready === undefined
+        ? undefined
+        : "tcp" in ready
+          ? ready.tcp
+          : "http" in ready
+            ? ready.http.port
+            : undefined;
+    if (probePort !== undefined && !ports.includes(probePort))
+      problems.push(
+        `services[${index}].ready: "${probePort}": expected one of its ports: ${ports.join(", ") || "(none)"}`,
+      );
+    if (service.process !== undefined && ready === undefined)
+      problems.push(
+        `services[${index}].ready: missing: expected { tcp: <port> }, { http: { port, path } } or { logLine: <regex> }`,
+      );
+    const known = knownPlaceholders(spec, service);
+    const variables = variableNames(spec);
+    const check = (text: string, where: string): void => {
+      for (const key of placeholdersOf(text)) {
+        if (known.has(key)) continue;
+        if (key.startsWith("var.") && variables.has(key.slice(4))) continue;
+        problems.push(`${where}: "{{spillway.${key}}}": not a placeholder this service has`);
+      }
+    };
+    service.process?.command.forEach((argument, argumentIndex) =>
+      check(argument, `services[${index}].process.command[${argumentIndex}]`),
+    );
+    service.files.forEach((file, fileIndex) => {
+      const text = templates.get(file.template);
+      if (text === undefined)
+        problems.push(
+          `services[${index}].files[${fileIndex}].template: "${file.template}": no such file in ${dir}`,
+        );
+      else check(text, `services[${index}].files[${fileIndex}] (${file.template})`);
+    });
+  });
+  spec.routes.forEach((route, index) => {
+    if (!egressNames.includes(route.egress))
+      problems.push(
+        `routes[${index}].egress: "${route.egress}": expected one of: ${egressNames.join(", ")}`,
+      );
+  });
+  spec.declared.forEach((declared, index) => {
+    if ("egress" in declared) {
+      if (!egressNames.includes(declared.egress))
+        problems.push(
+          `declared[${index}].egress: "${declared.egress}": expected one of: ${egressNames.join(", ")}`,
+        );
+      if (spec.routes.some((route) => route.egress === declared.egress))
+        problems.push(
+          `declared[${index}].egress: "${declared.egress}": also a route's egress; a dead-letter egress holds drops, not deliveries`,
+        );
+      return;
+    }
+    const service = services.get(declared.prometheus.service);
+    if (service === undefined)
+      problems.push(
+        `declared[${index}].prometheus.service: "${declared.prometheus.service}": expected one of: ${[...services.keys()].join(", ")}`,
+      );
+    else if (!portsOf(service).includes(declared.prometheus.port))
+      problems.push(
+        `declared[${index}].prometheus.port: "${declared.prometheus.port}": expected one of its ports: ${portsOf(service).join(", ")}`,
+      );
+  });
+  if (spec.defaultVariant !== undefined && !(spec.defaultVariant in spec.variants))
+    problems.push(
+      `defaultVariant: "${spec.defaultVariant}": expected one of the variants: ${Object.keys(spec.variants).join(", ") || "(none)"}`,
+    );
+  return problems;
+}
+
+/** Parses `input` with a kind's schema, returning problems prefixed with `where` instead. */
+function parsePart<Schema extends z.ZodType>(
+  schema: Schema,
+  input: unknown,
+  where: string,
+  problems: string[],
+): z.output<Schema> | undefined {
+  const result = schema.safeParse(input, { reportInput: true });
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) {
+    const value = "input" in issue ? (JSON.stringify(issue.input) ?? "missing") : "invalid";
+    const at = formatPath(issue.path);
+    problems.push(`${where}${at === "(top level)" ? "" : `.${at}`}: ${value}: ${issue.message}`);
+  }
+  return undefined;
+}
+
+/** Validates a target definition read from `file`; throws ExperimentError listing problems. */
+export function parseTarget(input: unknown, file: string): LoadedTarget {
+  const where = path.relative(process.cwd(), file) || file;
+  const parsed = parseWithSchema(targetSchema, input, where, "target");
+  const spec: NamedTarget = {
+    ...parsed,
+    links: parsed.links.map((link) => ({
+      ...link,
+      name: link.name ?? `${link.from}->${splitEndpoint(link.to).node}`,
+    })),
+  };
+  const dir = path.dirname(file);
+  const templates = new Map<string, string>();
+  for (const service of spec.services) {
+    for (const { template } of service.files) {
+      const templatePath = path.resolve(dir, template);
+      if (existsSync(templatePath)) templates.set(template, readFileSync(templatePath, "utf8"));
+    }
+  }
+  const problems = crossCheck(spec, dir, templates);
+  const { link, ...ingressRest } = spec.ingress;
+  const ingress = parsePart(ingressSchema, ingressRest, "ingress", problems);
+  const egresses = spec.egresses.map((egress, index) => {
+    const { name, ...rest } = egress;
+    return { name, spec: parsePart(egressSchema, rest, `egresses[${index}]`, problems) };
+  });
+  if (problems.length > 0 || ingress === undefined)
+    throw new ExperimentError(where, problems, "target");
+  return {
+    file,
+    spec,
+    ingress: { link, spec: ingress },
+    egresses: egresses.map(({ name, spec: egress }) => ({ name, spec: egress! })),
+    templates,
+  };
+}
+
+/** Reads and validates the target file at `reference` (a path, relative to `base` if given). */
+export async function loadTarget(reference: string, base = process.cwd()): Promise<LoadedTarget> {
+  const file = path.resolve(base, reference);
+  if (!existsSync(file))
+    throw new ExperimentError(reference, ["(file): no such target file"], "target");
+  return parseTarget(await readDefinition(file, "target"), file);
+}
+
+/** The variables of a variant over the target's defaults; throws naming the variants. */
+export function variablesOf(target: LoadedTarget, variant: string | undefined) {
+  const { variables, variants } = target.spec;
+  if (variant === undefined) return { ...variables };
+  const chosen = variants[variant];
+  if (chosen === undefined)
+    throw new Error(
+      `target ${target.spec.name} has no variant "${variant}"; expected one of: ${Object.keys(variants).join(", ") || "(none)"}`,
+    );
+  return { ...variables, ...chosen };
+}
+
+/** The variant a run uses when none is named: the default one, else the first, else none. */
+export function defaultVariant(target: LoadedTarget): string | undefined {
+  return target.spec.defaultVariant ?? Object.keys(target.spec.variants)[0];
+}
+
+/** Checks an experiment's faults, caps and expectations against a target's names. */
+export function checkExperimentOnTarget(
+  experiment: Experiment,
+  target: LoadedTarget,
+  where: string,
+): Experiment {
+  const services = new Set([
+    ...target.spec.services.map((service) => service.name),
+    ...target.egresses.map((egress) => egress.name),
+  ]);
+  const links = new Set(target.spec.links.map((link) => link.name));
+  const variants = Object.keys(target.spec.variants);
+  const expectable = variants.length > 0 ? variants : [target.spec.name];
+  const configFaults = [
+    ...experiment.method.map((step, index) => ({
+      fault: step.fault,
+      where: `method[${index}].fault`,
+    })),
+    ...experiment.rollbacks.map((fault, index) => ({ fault, where: `rollbacks[${index}]` })),
+  ].filter(({ fault }) => fault.kind.startsWith("config."));
+  const problems = [
+    ...configFaults.map(
+      ({ fault, where: at }) =>
+        `${at}.kind: "${fault.kind}": config faults act on the reference pipeline's config service; a target has none (docs/targets.md)`,
+    ),
+    ...experiment.method.flatMap((step, index) =>
+      checkFault(step.fault, `method[${index}].fault`, services, links),
+    ),
+    ...experiment.rollbacks.flatMap((fault, index) =>
+      checkFault(fault, `rollbacks[${index}]`, services, links),
+    ),
+    ...Object.keys(experiment.topology.memoryCapMb ?? {})
+      .filter((service) => !services.has(service))
+      .map(
+        (service) => `topology.memoryCapMb.${service}: expected one of ${[...services].join(", ")}`,
+      ),
+    ...Object.keys(experiment.expect ?? {})
+      .filter((key) => !expectable.includes(key))
+      .map(
+        (key) =>
+          `expect.${key}: expected ${variants.length > 0 ? "a variant" : "the target's name"} of ${target.spec.name}: ${expectable.join(", ")}`,
+      ),
+  ];
+  const late = experiment.method.findIndex((step) => step.at >= experiment.duration);
+  if (late >= 0)
+    problems.push(
+      `method[${late}].at: ${experiment.method[late]!.at}: expected an offset before the end of the run (duration ${experiment.duration} ms)`,
+    );
+  if (problems.length > 0) throw new ExperimentError(where, problems);
+  return experiment;
+}
+
+/**
+ * An experiment and the target it runs on: `--target` (relative to the working directory)
+ * over the experiment's own `target:` (relative to its file); none for the reference pipeline.
+ */
+export async function loadExperimentAndTarget(
+  reference: string,
+  targetOverride?: string,
+): Promise<{ experiment: Experiment; target: LoadedTarget | null }> {
+  const experiment = await loadExperiment(reference);
+  const targetFile = targetOverride ?? experiment.target;
+  if (targetFile === undefined) return { experiment, target: null };
+  const target = await loadTarget(targetFile);
+  return {
+    experiment: checkExperimentOnTarget(experiment, target, reference),
+    target,
+  };
+}

@@ -1,0 +1,422 @@
+// The verdict of a run on a target (docs/targets.md, "The verdict"): one ledger per routed egress
+// (a copy at one destination must not hide loss at another), from the workload's own record and
+// what Spillway's recorders received; declared drops from a dead-letter egress (exact ids) or a
+// Prometheus counter (a count: loss up to it is unknown, not held); the backlog measured from
+// outside as acknowledged − delivered − declared; memory from the OS. The lost events are given
+// as sequence ranges with when they were produced and which fault windows they fall in.
+
+import type { DropRecord } from "../../pipeline/core/drops.ts";
+import { streamKey } from "../../pipeline/core/event.ts";
+import type { Journal, Verdict } from "../experiment/journal.ts";
+import { ledgerStreams, withinWindow } from "../experiment/ledger-input.ts";
+import {
+  firstRecovered,
+  preFaultLevel,
+  recoveryThresholds,
+  type BacklogReading,
+} from "../experiment/phases/recovery.ts";
+import type { RunState } from "../experiment/run-state.ts";
+import { probeText } from "../http/json-client.ts";
+import { checkSafely, checkInvariants } from "../invariants/index.ts";
+import type { InvariantResult, Observations } from "../invariants/types.ts";
+import { backlogAt, type OwedStream } from "../ledger/backlog.ts";
+import { collectDeliveries } from "../ledger/collect.ts";
+import type { IntervalSet } from "../ledger/interval-set.ts";
+import {
+  computeLedger,
+  type JobSpan,
+  type LedgerDelivery,
+  type LedgerStream,
+} from "../ledger/ledger.ts";
+import type { TargetObserver } from "./observer.ts";
+import type { StartedTarget } from "./topology.ts";
+
+/** Lost ranges listed in the evidence; the count is always exact. */
+const LOST_RANGES_MAX = 50;
+
+export interface FaultWindow {
+  name: string;
+  from: number;
+  to: number;
+}
+
+export interface LostRange {
+  stream: string;
+  seqFrom: number;
+  seqTo: number;
+  /** When the range's events were produced, in ms since the run started. */
+  producedFromMs: number;
+  producedToMs: number;
+  /** The fault windows the production overlaps (empty: lost outside every fault). */
+  faults: string[];
+}
+
+/** Fault windows from the journal's steps: each method step until the heal of the same name. */
+export function faultWindows(steps: Journal["steps"], endMs: number): FaultWindow[] {
+  const heals = steps.filter((step) => step.phase === "heal");
+  const used = new Set<number>();
+  return steps
+    .filter((step) => step.phase === "method" && step.ok)
+    .map((step) => {
+      const name = step.name.replace(/ \(.*\)$/, "");
+      const healIndex = heals.findIndex(
+        (heal, index) => !used.has(index) && heal.name === name && heal.startedMs >= step.startedMs,
+      );
+      if (healIndex >= 0) used.add(healIndex);
+      return {
+        name: step.name,
+        from: step.startedMs,
+        to: healIndex >= 0 ? heals[healIndex]!.endedMs : endMs,
+      };
+    });
+}
+
+/** The lost events as ranges, each with its production time and the faults it overlaps. */
+function lostRanges(
+  lost: Array<{ stream: LedgerStream; lost: IntervalSet }>,
+  windows: FaultWindow[],
+  startedAt: number,
+): { ranges: LostRange[]; total: number; outsideFaults: number } {
+  const ranges: LostRange[] = [];
+  let total = 0;
+  let outsideFaults = 0;
+  for (const { stream, lost: seqs } of lost) {
+    seqs.forEachRange((from, to) => {
+      // A range may span production runs: split it at their edges for exact times.
+      for (const run of stream.runs) {
+        const seqFrom = Math.max(from, run.seqFrom);
+        const seqTo = Math.min(to, run.seqTo);
+        if (seqFrom > seqTo) continue;
+        const range: LostRange = {
+          stream: streamKey(stream),
+          seqFrom,
+          seqTo,
+          producedFromMs: run.firstAt - startedAt,
+          producedToMs: run.lastAt - startedAt,
+          faults: windows
+            .filter(
+              (window) =>
+                window.from <= run.lastAt - startedAt && run.firstAt - startedAt <= window.to,
+            )
+            .map((window) => window.name),
+        };
+        const events = seqTo - seqFrom + 1;
+        total += events;
+        if (range.faults.length === 0) outsideFaults += events;
+        const last = ranges[ranges.length - 1];
+        if (
+          last !== undefined &&
+          last.stream === range.stream &&
+          last.seqTo + 1 === seqFrom &&
+          last.faults.join() === range.faults.join()
+        ) {
+          last.seqTo = seqTo;
+          last.producedToMs = range.producedToMs;
+        } else ranges.push(range);
+      }
+    });
+  }
+  return { ranges: ranges.slice(0, LOST_RANGES_MAX), total, outsideFaults };
+}
+
+/** The sum of a Prometheus metric's samples (all label sets) in an exposition text. */
+export function metricSum(text: string, metric: string): number | null {
+  let sum: number | null = null;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (match === null || match[1] !== metric) continue;
+    const value = Number(match[3]);
+    if (Number.isFinite(value)) sum = (sum ?? 0) + value;
+  }
+  return sum;
+}
+
+/** A declared-drop counter read from outside; null when it cannot be read. */
+export async function readCounter(
+  started: StartedTarget,
+  declared: { service: string; port: string; path: string; metric: string },
+): Promise<number | null> {
+  const url = started.portUrl(declared.service, declared.port) + declared.path;
+  const text = await probeText(started.net, url, 5_000).catch(() => null);
+  return text === null ? null : metricSum(text, declared.metric);
+}
+
+export interface TargetEvidence {
+  started: StartedTarget;
+  observer: TargetObserver;
+  /** Each Prometheus counter of declared drops at the start, to subtract. */
+  countersAtStart: Array<number | null>;
+  /** What the ingress counts as an acknowledgement (stated in the verdict). */
+  acknowledgement: string;
+}
+
+function worst(results: InvariantResult[]): InvariantResult {
+  const rank = { violated: 2, unknown: 1, held: 0 } as const;
+  const sorted = [...results].sort((a, b) => rank[b.status] - rank[a.status]);
+  return sorted[0]!;
+}
+
+export async function settleTargetVerdict(
+  state: RunState,
+  evidence: TargetEvidence,
+): Promise<Verdict & { target: Record<string, unknown> }> {
+  const { started, observer } = evidence;
+  const workload = state.producing();
+  const jobs = state.jobs!;
+  const { experiment, clock } = state;
+  const target = started.target;
+  const streams = ledgerStreams(workload.record);
+  const spans = jobs.spans();
+
+  const deliveriesOf = new Map<string, LedgerDelivery[]>();
+  const unreadableSinks: string[] = [];
+  for (const [name, recorder] of started.recorders) {
+    try {
+      deliveriesOf.set(
+        name,
+        await collectDeliveries(started.net, [{ name, component: "sink", url: recorder.url() }]),
+      );
+    } catch {
+      unreadableSinks.push(name);
+      deliveriesOf.set(name, []);
+    }
+  }
+  const drops: DropRecord[] = [];
+  for (const declared of target.spec.declared) {
+    if (!("egress" in declared)) continue;
+    for (const delivery of deliveriesOf.get(declared.egress) ?? [])
+      drops.push({
+        id: drops.length,
+        at: delivery.at ?? 0,
+        component: declared.egress,
+        reason: `dead-letter:${declared.egress}`,
+        count: delivery.streams.reduce(
+          (sum, stream) => sum + stream.ranges.reduce((n, [a, b]) => n + b - a + 1, 0),
+          0,
+        ),
+        streams: delivery.streams,
+      });
+  }
+  let declaredCount = 0;
+  const counters = target.spec.declared.flatMap((declared) =>
+    "prometheus" in declared ? [declared.prometheus] : [],
+  );
+  const counterUnread: string[] = [];
+  for (const [index, counter] of counters.entries()) {
+    const now = await readCounter(started, counter);
+    const before = evidence.countersAtStart[index] ?? 0;
+    if (now === null) counterUnread.push(`${counter.service} ${counter.metric}`);
+    else declaredCount += Math.max(0, now - (before ?? 0));
+  }
+
+  const routed = [...new Set(target.spec.routes.map((route) => route.egress))];
+  const windows = faultWindows(state.steps, state.since());
+  const perEgress = routed.map((egress) => {
+    const egressSpans: JobSpan[] = spans.filter((span) =>
+      span.destination.startsWith(`${egress}/`),
+    );
+    const owed: OwedStream[] = [];
+    const lost: Array<{ stream: LedgerStream; lost: IntervalSet }> = [];
+    const deliveries = deliveriesOf.get(egress) ?? [];
+    const ledger = computeLedger({
+      streams,
+      deliveries,
+      drops,
+      jobs: egressSpans,
+      graceMs: 0,
+      onStream: (stream, settled) => {
+        owed.push({
+          stream,
+          owed: state.drained ? settled.expected.difference(settled.lost) : settled.expected,
+        });
+        if (!settled.lost.isEmpty()) lost.push({ stream, lost: settled.lost });
+      },
+    });
+    return { egress, ledger, owed, deliveries, lost, spans: egressSpans };
+  });
+
+  // The backlog over time, from outside, summed over the routed egresses.
+  const times = observer.healthSamples.map((sample) => sample.at);
+  const owedAt = times.map(() => 0);
+  for (const entry of perEgress) {
+    const values = backlogAt(entry.owed, entry.deliveries, drops, times);
+    values.forEach((value, index) => (owedAt[index]! += value));
+  }
+  const readings: BacklogReading[] = observer.healthSamples.map((sample, index) => ({
+    at: sample.at,
+    bytes: 0,
+    owedEvents: owedAt[index]!,
+    healthy: sample.unhealthy.length === 0,
+  }));
+  let backlogPeak = { peakEvents: 0, at: null as number | null };
+  for (const reading of readings)
+    if (reading.owedEvents > backlogPeak.peakEvents)
+      backlogPeak = { peakEvents: reading.owedEvents, at: reading.at };
+
+  const { firstFaultAt, lastHealAt } = state;
+  let recoveredAt: number | null = null;
+  let backlogEvidence: Observations["recovery"]["backlog"];
+  if (firstFaultAt !== null && lastHealAt !== null) {
+    const preFault = preFaultLevel(readings, firstFaultAt);
+    const thresholds = recoveryThresholds(preFault);
+    recoveredAt = firstRecovered(readings, lastHealAt, thresholds)?.at ?? null;
+    const last = readings[readings.length - 1];
+    backlogEvidence = {
+      preFault,
+      thresholds,
+      ...(last === undefined ? {} : { lastReading: last }),
+    };
+  }
+  const memoryExceeded = started
+    .events()
+    .flatMap((event) =>
+      event.kind === "memory-cap-exceeded"
+        ? [{ service: event.service, at: event.at, rssMb: event.rssMb, capMb: event.capMb }]
+        : [],
+    );
+  const peaks = new Map(observer.memoryPeaks().map((peak) => [peak.service, peak]));
+  const bounds = {
+    memory: target.spec.services
+      .filter((service) => service.memoryMbMax !== undefined)
+      .map((service) => {
+        const peak = peaks.get(service.name);
+        return {
+          service: service.name,
+          peakMb: peak === undefined ? null : Math.round(peak.peakMb * 10) / 10,
+          at: peak?.at ?? null,
+          boundMb: service.memoryMbMax!,
+        };
+      }),
+    backlog: {
+      ...backlogPeak,
+      boundEvents: target.spec.bounds.backlogEventsMax ?? null,
+      readings: readings.length,
+    },
+  };
+
+  const observationsOf = (ledger: (typeof perEgress)[number]["ledger"]): Observations => ({
+    startedAt: state.started,
+    ledger,
+    drained: state.drained,
+    unreadableDrops: counterUnread,
+    unreadableSinks,
+    indeterminateShareMax: experiment.verdict.indeterminateShareMax,
+    buffer: {
+      service: "",
+      samples: [],
+      bounds: { maxBufferBytes: 0, maxTenantBytes: 0, maxBuffers: 0, maxMemoryMb: 0 },
+    },
+    target: bounds,
+    memoryExceeded,
+    configDecisions: [],
+    recovery: {
+      lastHealAt,
+      recoveredAt,
+      boundMs: experiment.recoveryBound,
+      observedUntil: clock.now(),
+      ...(backlogEvidence === undefined ? {} : { backlog: backlogEvidence }),
+    },
+  });
+
+  const names = experiment.invariants.filter((name) => name !== "config-safety");
+  const byEgress = perEgress.map((entry) => {
+    const results = checkInvariants(observationsOf(entry.ledger), names);
+    const lossFacts = lostRanges(entry.lost, windows, state.started);
+    return { entry, results, lossFacts };
+  });
+  const invariants: Verdict["invariants"] = {};
+  for (const name of names) {
+    const results = byEgress.map(({ entry, results: all, lossFacts }) => {
+      let result = all.find((candidate) => candidate.name === name)!;
+      if (name === "no-silent-loss") {
+        result = {
+          ...result,
+          evidence: {
+            ...result.evidence,
+            lostRanges: lossFacts.ranges,
+            lostOutsideFaultWindows: lossFacts.outsideFaults,
+            faultWindows: windows,
+          },
+        };
+        const { lost } = entry.ledger.totals;
+        if (result.status === "violated" && lost <= declaredCount)
+          result = {
+            ...result,
+            status: "unknown",
+            summary: `${result.summary}; but a counter declares ${declaredCount} dropped events, which may be these (a count names no event)`,
+          };
+        if (lost > 0 && result.status === "violated")
+          result = {
+            ...result,
+            summary: `${result.summary}; ${lossFacts.outsideFaults === 0 ? "all within fault windows" : `${lossFacts.outsideFaults} produced outside every fault window`}`,
+          };
+      }
+      return routed.length === 1
+        ? result
+        : { ...result, summary: `egress ${entry.egress}: ${result.summary}` };
+    });
+    invariants[name] = routed.length === 1 ? results[0]! : worst(results);
+  }
+  if (experiment.invariants.includes("config-safety"))
+    invariants["config-safety"] = checkSafely(
+      "config-safety",
+      () => ({
+        name: "config-safety",
+        status: "unknown",
+        summary: "a target has no config service the harness reads: config-safety is not judged",
+        evidence: {},
+      }),
+      observationsOf(perEgress[0]!.ledger),
+    );
+
+  // The headline ledger is the first routed egress's (summing would count every produced event
+  // once per egress); every egress's own is in target.egresses.
+  const { totals, tenants } = perEgress[0]!.ledger;
+  const windowEnd = lastHealAt ?? clock.now();
+  const windowLedger =
+    firstFaultAt === null
+      ? null
+      : computeLedger({
+          streams: withinWindow(streams, firstFaultAt, windowEnd),
+          deliveries: perEgress[0]!.deliveries,
+          drops,
+          jobs: perEgress[0]!.spans,
+          graceMs: 0,
+        }).totals;
+  const stats = workload.stats();
+  const share = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
+  return {
+    invariants,
+    ledger: totals,
+    ledgerByTenant: tenants,
+    incidentWindow:
+      windowLedger === null
+        ? null
+        : {
+            fromMs: firstFaultAt! - state.started,
+            toMs: windowEnd - state.started,
+            ledger: windowLedger,
+            silentLossShare: share(windowLedger.lost, windowLedger.expected),
+          },
+    figures: {
+      produced: stats.produced,
+      acknowledged: stats.acked,
+      deliveredShare: share(totals.delivered, totals.expected),
+      silentLossShare: share(totals.lost, totals.expected),
+      bufferHighWaterBytes: 0,
+      bufferHighWaterBuffers: 0,
+      bufferBoundBytes: 0,
+      bufferBoundBuffers: 0,
+      eventsPerSecond: share(stats.produced, experiment.duration / 1000),
+    },
+    target: {
+      name: target.spec.name,
+      variant: started.variant ?? null,
+      acknowledgement: evidence.acknowledgement,
+      egresses: Object.fromEntries(perEgress.map((entry) => [entry.egress, entry.ledger.totals])),
+      declaredByCounter: counters.length === 0 ? null : declaredCount,
+      bounds,
+    },
+  };
+}
