@@ -3,7 +3,12 @@
 
 import type { TimelineDisagreement } from "../ledger/job-record.ts";
 import type { Counts } from "../ledger/ledger.ts";
-import type { InvariantName, InvariantResult, InvariantStatus } from "../invariants/types.ts";
+import type {
+  InvariantName,
+  InvariantResult,
+  InvariantStatus,
+  TargetBounds,
+} from "../invariants/types.ts";
 
 export type RunStatus = "completed" | "failed" | "aborted" | "interrupted";
 
@@ -41,6 +46,15 @@ export interface Verdict {
   };
   /** The ledger restricted to events produced between the first fault and the last heal. */
   incidentWindow: { fromMs: number; toMs: number; ledger: Counts; silentLossShare: number } | null;
+  /** On a target (docs/targets.md): each routed egress's ledger, declared counts, the bounds. */
+  target?: {
+    name: string;
+    variant: string | null;
+    acknowledgement: string;
+    egresses: Record<string, Counts>;
+    declaredByCounter: number | null;
+    bounds: TargetBounds;
+  };
   figures: {
     produced: number;
     acknowledged: number;

@@ -64,16 +64,25 @@ function rows(journal: Journal, withExpectations: boolean): Array<[string, strin
     ledgerRow("misdelivered", verdict, "misdelivered"),
     ledgerRow("unexpected", verdict, "unexpected"),
     ledgerRow("delivered without job", verdict, "deliveredWithoutJob"),
-    [
-      "buffer high water",
-      figures === undefined
-        ? "-"
-        : `${(figures.bufferHighWaterBytes / figures.bufferBoundBytes).toFixed(1)}× bound (${count(figures.bufferHighWaterBytes)} B, ${figures.bufferHighWaterBuffers} buffers)`,
-    ],
+    verdict?.target === undefined
+      ? [
+          "buffer high water",
+          figures === undefined
+            ? "-"
+            : `${(figures.bufferHighWaterBytes / figures.bufferBoundBytes).toFixed(1)}× bound (${count(figures.bufferHighWaterBytes)} B, ${figures.bufferHighWaterBuffers} buffers)`,
+        ]
+      : ["backlog high water", backlogText(verdict.target.bounds.backlog)],
     ...(withExpectations
       ? [["as expected", journal.asExpected ? "yes" : "NO"] satisfies [string, string]]
       : []),
   ];
+}
+
+/** A target's backlog peak (acknowledged − delivered − declared, from outside) and its bound. */
+function backlogText(backlog: { peakEvents: number; boundEvents: number | null }): string {
+  return backlog.boundEvents === null
+    ? `${count(backlog.peakEvents)} events (no bound declared)`
+    : `${count(backlog.peakEvents)} events, ${(backlog.peakEvents / backlog.boundEvents).toFixed(2)}× bound`;
 }
 
 /**

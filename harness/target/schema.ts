@@ -158,7 +158,7 @@ export const targetSchema = z.strictObject({
     .default({}),
   /** The variant a plain run uses (default: the first, or none when there are no variants). */
   defaultVariant: nameSchema.optional(),
-  services: z.array(serviceSchema).min(1),
+  services: z.array(serviceSchema).default([]),
   links: z.array(linkSchema).default([]),
   /**
    * How the workload sends, through its link (`workload-><service>`); the rest is checked by

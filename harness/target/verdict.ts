@@ -160,7 +160,7 @@ function worst(results: InvariantResult[]): InvariantResult {
 export async function settleTargetVerdict(
   state: RunState,
   evidence: TargetEvidence,
-): Promise<Verdict & { target: Record<string, unknown> }> {
+): Promise<Verdict> {
   const { started, observer } = evidence;
   const workload = state.producing();
   const jobs = state.jobs!;
