@@ -111,6 +111,37 @@ export function checkFault(
   return problems;
 }
 
+/**
+ * Problems of an experiment's faults, rollbacks and memory caps against the services and links
+ * it will run on (the reference topology's, or a target's), and of a fault timed after the end.
+ */
+export function namesProblems(
+  experiment: Experiment,
+  services: Set<string>,
+  links: Set<string>,
+): string[] {
+  const problems = [
+    ...experiment.method.flatMap((step, index) =>
+      checkFault(step.fault, `method[${index}].fault`, services, links),
+    ),
+    ...experiment.rollbacks.flatMap((fault, index) =>
+      checkFault(fault, `rollbacks[${index}]`, services, links),
+    ),
+    ...Object.keys(experiment.topology.memoryCapMb ?? {})
+      .filter((service) => !services.has(service))
+      .map(
+        (service) =>
+          `topology.memoryCapMb.${service}: expected a service: ${[...services].join(", ")}`,
+      ),
+  ];
+  const late = experiment.method.findIndex((step) => step.at >= experiment.duration);
+  if (late >= 0)
+    problems.push(
+      `method[${late}].at: ${experiment.method[late]!.at}: expected an offset before the end of the run (duration ${experiment.duration} ms)`,
+    );
+  return problems;
+}
+
 /** Checks every fault step and memory cap against the topology the experiment will run. */
 export function checkExperiment(experiment: Experiment, where: string): Experiment {
   const jobs = selectJobTenants(experiment.workload).flatMap((tenant) =>
@@ -126,26 +157,7 @@ export function checkExperiment(experiment: Experiment, where: string): Experime
   );
   const services = new Set(topology.services.map((service) => service.name));
   const links = new Set(topology.links.map((link) => link.name));
-  const problems = [
-    ...experiment.method.flatMap((step, index) =>
-      checkFault(step.fault, `method[${index}].fault`, services, links),
-    ),
-    ...experiment.rollbacks.flatMap((fault, index) =>
-      checkFault(fault, `rollbacks[${index}]`, services, links),
-    ),
-    ...Object.keys(experiment.topology.memoryCapMb ?? {})
-      .filter((service) => !services.has(service))
-      .map(
-        (service) =>
-          `topology.memoryCapMb.${service}: expected a service: ${[...services].join(", ")}`,
-      ),
-  ];
-  if (experiment.method.some((step) => step.at >= experiment.duration)) {
-    const index = experiment.method.findIndex((step) => step.at >= experiment.duration);
-    problems.push(
-      `method[${index}].at: ${experiment.method[index]!.at}: expected an offset before the end of the run (duration ${experiment.duration} ms)`,
-    );
-  }
+  const problems = namesProblems(experiment, services, links);
   if (problems.length > 0) throw new ExperimentError(where, problems);
   return experiment;
 }

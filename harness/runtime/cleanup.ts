@@ -106,3 +106,23 @@ export async function runCleanups(): Promise<Error[]> {
 export function pendingCleanups(): number {
   return registered.length;
 }
+
+/**
+ * Runs release steps so that one failing does not skip the others: each failure is kept, and
+ * `throwIfAny` reports them all at the end.
+ */
+export class ReleaseSteps {
+  private readonly failures: unknown[] = [];
+
+  async attempt(step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.failures.push(error);
+    }
+  }
+
+  throwIfAny(message: string): void {
+    if (this.failures.length > 0) throw new AggregateError(this.failures, message);
+  }
+}

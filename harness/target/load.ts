@@ -9,7 +9,7 @@ import path from "node:path";
 import type { z } from "zod";
 import { ExperimentError, formatPath, parseWithSchema } from "../experiment/definition.ts";
 import type { Experiment } from "../experiment/definition.ts";
-import { checkFault, loadExperiment, readDefinition } from "../experiment/load.ts";
+import { loadExperiment, namesProblems, readDefinition } from "../experiment/load.ts";
 import { ingressSchema } from "./ingress/index.ts";
 import { egressSchema } from "./recorders/launch.ts";
 import { targetSchema, WORKLOAD_ENDPOINT, type TargetFile, type TargetService } from "./schema.ts";
@@ -293,17 +293,7 @@ export function checkExperimentOnTarget(
       ({ fault, where: at }) =>
         `${at}.kind: "${fault.kind}": config faults act on the reference pipeline's config service; a target has none (docs/targets.md)`,
     ),
-    ...experiment.method.flatMap((step, index) =>
-      checkFault(step.fault, `method[${index}].fault`, services, links),
-    ),
-    ...experiment.rollbacks.flatMap((fault, index) =>
-      checkFault(fault, `rollbacks[${index}]`, services, links),
-    ),
-    ...Object.keys(experiment.topology.memoryCapMb ?? {})
-      .filter((service) => !services.has(service))
-      .map(
-        (service) => `topology.memoryCapMb.${service}: expected one of ${[...services].join(", ")}`,
-      ),
+    ...namesProblems(experiment, services, links),
     ...Object.keys(experiment.expect ?? {})
       .filter((key) => !expectable.includes(key))
       .map(
@@ -311,11 +301,6 @@ export function checkExperimentOnTarget(
           `expect.${key}: expected ${variants.length > 0 ? "a variant" : "the target's name"} of ${target.spec.name}: ${expectable.join(", ")}`,
       ),
   ];
-  const late = experiment.method.findIndex((step) => step.at >= experiment.duration);
-  if (late >= 0)
-    problems.push(
-      `method[${late}].at: ${experiment.method[late]!.at}: expected an offset before the end of the run (duration ${experiment.duration} ms)`,
-    );
   if (problems.length > 0) throw new ExperimentError(where, problems);
   return experiment;
 }

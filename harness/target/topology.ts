@@ -12,7 +12,7 @@ import path from "node:path";
 import type { Net } from "../../pipeline/core/seam.ts";
 import { createRealNet, realClock } from "../../pipeline/host/real-seam.ts";
 import { answersOk } from "../http/json-client.ts";
-import { registerCleanup } from "../runtime/cleanup.ts";
+import { registerCleanup, ReleaseSteps } from "../runtime/cleanup.ts";
 import { EventLog } from "../runtime/events.ts";
 import { DEFAULT_PROCESS_LIMITS, ProcessService } from "../runtime/process/service-process.ts";
 import { ServiceLog } from "../runtime/process/service-log.ts";
@@ -365,14 +365,8 @@ class RunningTarget implements StartedTarget {
   }
 
   private async release(): Promise<void> {
-    const failures: unknown[] = [];
-    const attempt = async (step: () => Promise<unknown>): Promise<void> => {
-      try {
-        await step();
-      } catch (error) {
-        failures.push(error);
-      }
-    };
+    const steps = new ReleaseSteps();
+    const attempt = (step: () => Promise<unknown>) => steps.attempt(step);
     // The target's services first (newest first), then the recorders, so that what is in
     // flight at the end is not refused by a recorder already gone.
     for (const service of [...this.started].reverse())
@@ -383,8 +377,7 @@ class RunningTarget implements StartedTarget {
     await Promise.all(this.logs.map((log) => attempt(() => log.close())));
     if (!this.keepRunDir) await attempt(() => rm(this.runDir, { recursive: true, force: true }));
     this.unregister();
-    if (failures.length > 0)
-      throw new AggregateError(failures, `stopping target ${this.target.spec.name} failed`);
+    steps.throwIfAny(`stopping target ${this.target.spec.name} failed`);
   }
 
   private stopNow(): void {

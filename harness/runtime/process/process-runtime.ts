@@ -7,7 +7,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { registerCleanup } from "../cleanup.ts";
+import { registerCleanup, ReleaseSteps } from "../cleanup.ts";
 import { EventLog } from "../events.ts";
 import { directLinks, type LinkProvider } from "../links.ts";
 import { findService, type Runtime, type RunningTopology, type StartOptions } from "../runtime.ts";
@@ -113,14 +113,8 @@ class RunningProcessTopology implements ProcessTopology {
   }
 
   private async release(): Promise<void> {
-    const failures: unknown[] = [];
-    const attempt = async (step: () => Promise<unknown>): Promise<void> => {
-      try {
-        await step();
-      } catch (error) {
-        failures.push(error);
-      }
-    };
+    const steps = new ReleaseSteps();
+    const attempt = (step: () => Promise<unknown>) => steps.attempt(step);
     await Promise.all(
       this.context.services.map((service) => attempt(() => service.kill("SIGTERM"))),
     );
@@ -130,9 +124,7 @@ class RunningProcessTopology implements ProcessTopology {
     await Promise.all(this.logs.map((log) => attempt(() => log.close())));
     if (!this.keepRunDir) await attempt(() => rm(this.runDir, { recursive: true, force: true }));
     this.unregister();
-    if (failures.length > 0) {
-      throw new AggregateError(failures, `stopping the topology in ${this.runDir} failed`);
-    }
+    steps.throwIfAny(`stopping the topology in ${this.runDir} failed`);
   }
 
   /** At harness exit, when there is no time for stop(): kill everything, remove the run dir. */
