@@ -165,12 +165,17 @@ export function checkExperiment(experiment: Experiment, where: string): Experime
 /**
  * Loads an experiment. One that names a target (`target:`) gets the target's path resolved
  * against its own file, and is checked against the target when that is loaded
- * (harness/target/load.ts); the others against the reference topology, here.
+ * (harness/target/load.ts); the others against the reference topology, here. `targetOverride`
+ * (`--target`, relative to the working directory) replaces its own target, or gives it one.
  */
-export async function loadExperiment(reference: string): Promise<Experiment> {
+export async function loadExperiment(
+  reference: string,
+  targetOverride?: string,
+): Promise<Experiment> {
   const file = resolveFile(reference);
   const where = path.relative(process.cwd(), file) || file;
   const experiment = parseExperiment(await readDefinition(file), where);
+  if (targetOverride !== undefined) return { ...experiment, target: path.resolve(targetOverride) };
   if (experiment.target !== undefined)
     return { ...experiment, target: path.resolve(path.dirname(file), experiment.target) };
   const profiles: readonly string[] = PROFILE_NAMES;

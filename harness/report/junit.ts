@@ -1,10 +1,31 @@
 // JUnit XML: one test suite per profile, one test case per invariant; a case fails when the
-// invariant's outcome is not the one the experiment expects of that profile.
+// invariant's outcome is not the one the experiment expects of that profile. On a target the
+// suite's properties say which, and what its ingress counted as acknowledged.
 
 import type { Journal } from "../experiment/journal.ts";
 
 function escape(text: string): string {
   return text.replace(/[<>&"']/g, (character) => `&#${character.charCodeAt(0)};`);
+}
+
+/**
+ * On a target: which, and what its ingress counted as acknowledged (docs/targets.md, "Ingress"),
+ * as the suite's properties.
+ */
+function properties(journal: Journal): string {
+  const { target } = journal;
+  if (target === undefined) return "";
+  const entries: Array<[string, string]> = [
+    ["target", target.name],
+    ["ingress", target.ingress],
+    ...(target.acknowledgement === null
+      ? []
+      : [["acknowledgement", target.acknowledgement] satisfies [string, string]]),
+  ];
+  const lines = entries.map(
+    ([name, value]) => `      <property name="${name}" value="${escape(value)}"/>`,
+  );
+  return `    <properties>\n${lines.join("\n")}\n    </properties>\n`;
 }
 
 export function formatJUnit(journals: readonly Journal[]): string {
@@ -24,7 +45,7 @@ export function formatJUnit(journals: readonly Journal[]): string {
     }
     const failures = journal.outcomes.filter((outcome) => !outcome.matched).length;
     const errors = journal.status === "completed" ? 0 : 1;
-    return `  <testsuite name="${escape(`${journal.experiment} on ${journal.profile}`)}" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${(journal.durationMs / 1000).toFixed(3)}" timestamp="${journal.startedAt}">\n${cases.join("\n")}\n  </testsuite>`;
+    return `  <testsuite name="${escape(`${journal.experiment} on ${journal.profile}`)}" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${(journal.durationMs / 1000).toFixed(3)}" timestamp="${journal.startedAt}">\n${properties(journal)}${cases.join("\n")}\n  </testsuite>`;
   });
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="spillway">\n${suites.join("\n")}\n</testsuites>\n`;
 }

@@ -86,6 +86,27 @@ function backlogText(backlog: { peakEvents: number; boundEvents: number | null }
 }
 
 /**
+ * On a target, what the ingress counted as acknowledged (docs/targets.md, "Ingress"): what
+ * "acknowledged" and so "lost silently" mean in the table. One line, or one per run where the
+ * runs' ingresses differ.
+ */
+function acknowledgementLines(journals: readonly Journal[]): string[] {
+  const stated = journals.flatMap((journal) =>
+    journal.target?.acknowledgement == null
+      ? []
+      : [
+          {
+            profile: journal.profile,
+            text: `acknowledged (${journal.target.ingress} ingress): ${journal.target.acknowledgement}`,
+          },
+        ],
+  );
+  if (stated.length === 0) return [];
+  if (stated.every((entry) => entry.text === stated[0]!.text)) return [stated[0]!.text];
+  return stated.map((entry) => `[${entry.profile}] ${entry.text}`);
+}
+
+/**
  * A table with one column per run. Without expectations (a replay, which judges the run against
  * what its schedule recorded) the invariants show their status only and there is no "as
  * expected" row.
@@ -110,6 +131,7 @@ export function formatSummary(
   const lines = [
     `${journals[0]!.experiment}: ${journals[0]!.description}`,
     ...renderTable([header, ...body]),
+    ...acknowledgementLines(journals),
   ];
   for (const journal of journals) {
     for (const result of Object.values(journal.verdict?.invariants ?? {})) {

@@ -313,10 +313,9 @@ export async function loadExperimentAndTarget(
   reference: string,
   targetOverride?: string,
 ): Promise<{ experiment: Experiment; target: LoadedTarget | null }> {
-  const experiment = await loadExperiment(reference);
-  const targetFile = targetOverride ?? experiment.target;
-  if (targetFile === undefined) return { experiment, target: null };
-  const target = await loadTarget(targetFile);
+  const experiment = await loadExperiment(reference, targetOverride);
+  if (experiment.target === undefined) return { experiment, target: null };
+  const target = await loadTarget(experiment.target);
   return {
     experiment: checkExperimentOnTarget(experiment, target, reference),
     target,

@@ -33,7 +33,7 @@ import type { Ingress } from "./ingress/ingress.ts";
 import { defaultVariant, type LoadedTarget } from "./load.ts";
 import { TargetObserver } from "./observer.ts";
 import { startTarget, type StartedTarget } from "./topology.ts";
-import { readCounter, settleTargetVerdict } from "./verdict.ts";
+import { owedEvents, readCounter, settleTargetVerdict } from "./verdict.ts";
 
 const POLL_MS = 250;
 
@@ -145,19 +145,20 @@ export async function drainTarget(run: TargetRun): Promise<boolean> {
   const { state, started } = run;
   if (started === null) return false;
   const { timeout, quiet } = state.experiment.drain;
-  const acked = state.producing().stats().acked;
+  // Copies included: an event routed to two egresses is owed at both (docs/targets.md, "Routes").
+  const owed = owedEvents(state.producing().record, state.jobs!);
   const deadline = state.clock.now() + timeout;
   let last = -1;
   let lastChangeAt = state.clock.now();
   while (state.clock.now() < deadline) {
     const recorded = await recordedSoFar(started).catch(() => last);
-    if (recorded >= acked) return true;
+    if (recorded >= owed) return true;
     if (recorded !== last) {
       last = recorded;
       lastChangeAt = state.clock.now();
     } else if (state.clock.now() - lastChangeAt >= quiet) {
       state.note(
-        `drained: nothing new reached the recorders for ${quiet} ms (${recorded} of ${acked} acknowledged events recorded)`,
+        `drained: nothing new reached the recorders for ${quiet} ms (${recorded} of the ${owed} events owed to the routed egresses recorded)`,
       );
       return true;
     }

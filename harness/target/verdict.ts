@@ -6,7 +6,7 @@
 // as sequence ranges with when they were produced and which fault windows they fall in.
 
 import type { DropRecord } from "../../pipeline/core/drops.ts";
-import { streamKey } from "../../pipeline/core/event.ts";
+import { pairKey, streamKey } from "../../pipeline/core/event.ts";
 import type { Journal, Verdict } from "../experiment/journal.ts";
 import { ledgerStreams, withinWindow } from "../experiment/ledger-input.ts";
 import {
@@ -22,12 +22,14 @@ import type { InvariantResult, Observations } from "../invariants/types.ts";
 import { backlogAt, type OwedStream } from "../ledger/backlog.ts";
 import { collectDeliveries } from "../ledger/collect.ts";
 import type { IntervalSet } from "../ledger/interval-set.ts";
+import type { JobRecord } from "../ledger/job-record.ts";
 import {
   computeLedger,
   type JobSpan,
   type LedgerDelivery,
   type LedgerStream,
 } from "../ledger/ledger.ts";
+import type { WorkloadRecord } from "../workload/record.ts";
 import type { TargetObserver } from "./observer.ts";
 import type { StartedTarget } from "./topology.ts";
 
@@ -119,6 +121,52 @@ function lostRanges(
   return { ranges: ranges.slice(0, LOST_RANGES_MAX), total, outsideFaults };
 }
 
+/**
+ * The jobs the routes make, per routed egress (docs/targets.md, "Routes"), each in force for the
+ * whole run. Read from the record's changes rather than its spans: the record keeps one
+ * destination per (tenant, dataset), as the reference pipeline's jobs have one, while routes may
+ * send a pair to several egresses (a fan-out, a copy in an archive), each owed every event.
+ */
+export function routeSpans(jobs: JobRecord): Map<string, JobSpan[]> {
+  const byEgress = new Map<string, JobSpan[]>();
+  const seen = new Set<string>();
+  for (const change of jobs.all()) {
+    const key = `${change.destination} ${pairKey(change.tenant, change.dataset)}`;
+    if (!change.enabled || seen.has(key)) continue;
+    seen.add(key);
+    // A route's destination is `<egress>/all` (run.ts, routeJobs); a name holds no slash.
+    const egress = change.destination.split("/")[0]!;
+    let spans = byEgress.get(egress);
+    if (spans === undefined) byEgress.set(egress, (spans = []));
+    const { tenant, dataset, destination } = change;
+    spans.push({
+      tenant,
+      dataset,
+      destination,
+      from: change.confirmedAt ?? change.askedAt,
+      to: null,
+    });
+  }
+  return byEgress;
+}
+
+/**
+ * The events the routed egresses are owed, each acknowledged event once per egress a route sends
+ * it to: what the recorders hold, copies included, once everything has arrived.
+ */
+export function owedEvents(record: WorkloadRecord, jobs: JobRecord): number {
+  const egressesOf = new Map<string, number>();
+  for (const spans of routeSpans(jobs).values())
+    for (const span of spans) {
+      const pair = pairKey(span.tenant, span.dataset);
+      egressesOf.set(pair, (egressesOf.get(pair) ?? 0) + 1);
+    }
+  let owed = 0;
+  for (const stream of record.streams())
+    owed += stream.acked.size * (egressesOf.get(pairKey(stream.tenant, stream.dataset)) ?? 0);
+  return owed;
+}
+
 /** The sum of a Prometheus metric's samples (all label sets) in an exposition text. */
 export function metricSum(text: string, metric: string): number | null {
   let sum: number | null = null;
@@ -130,6 +178,40 @@ export function metricSum(text: string, metric: string): number | null {
     if (Number.isFinite(value)) sum = (sum ?? 0) + value;
   }
   return sum;
+}
+
+/**
+ * The drops a counter declared over the run: its rise from when the target had started to the
+ * end; why that cannot be told, when it cannot (a reading failed, or the counter went down
+ * because its service restarted, and what it had counted before is gone).
+ */
+export function counterRise(
+  atStart: number | null,
+  atEnd: number | null,
+): { rise: number } | { unknown: string } {
+  if (atStart === null) return { unknown: "unreadable when the target had started" };
+  if (atEnd === null) return { unknown: "unreadable at the end" };
+  if (atEnd < atStart)
+    return { unknown: `went down from ${atStart} to ${atEnd}: its service restarted` };
+  return { rise: atEnd - atStart };
+}
+
+/**
+ * no-silent-loss on one egress in the light of the drops counters declared (docs/targets.md,
+ * "Declared drops"): a count names no event, so a loss no larger than it may be those drops and
+ * is unknown, not violated; a larger one stays violated.
+ */
+export function weighCounterDrops(
+  result: InvariantResult,
+  lost: number,
+  declaredByCounter: number,
+): InvariantResult {
+  if (result.status !== "violated" || lost > declaredByCounter) return result;
+  return {
+    ...result,
+    status: "unknown",
+    summary: `${result.summary}; but counters declare ${declaredByCounter} dropped events, which may be these (a count names no event)`,
+  };
 }
 
 /** A declared-drop counter read from outside; null when it cannot be read. */
@@ -167,7 +249,7 @@ export async function settleTargetVerdict(
   const { experiment, clock } = state;
   const target = started.target;
   const streams = ledgerStreams(workload.record);
-  const spans = jobs.spans();
+  const spansOf = routeSpans(jobs);
 
   const deliveriesOf = new Map<string, LedgerDelivery[]>();
   const unreadableSinks: string[] = [];
@@ -204,18 +286,18 @@ export async function settleTargetVerdict(
   );
   const counterUnread: string[] = [];
   for (const [index, counter] of counters.entries()) {
-    const now = await readCounter(started, counter);
-    const before = evidence.countersAtStart[index] ?? 0;
-    if (now === null) counterUnread.push(`${counter.service} ${counter.metric}`);
-    else declaredCount += Math.max(0, now - (before ?? 0));
+    const read = counterRise(
+      evidence.countersAtStart[index] ?? null,
+      await readCounter(started, counter),
+    );
+    if ("rise" in read) declaredCount += read.rise;
+    else counterUnread.push(`${counter.service} ${counter.metric} (${read.unknown})`);
   }
 
   const routed = [...new Set(target.spec.routes.map((route) => route.egress))];
   const windows = faultWindows(state.steps, state.since());
   const perEgress = routed.map((egress) => {
-    const egressSpans: JobSpan[] = spans.filter((span) =>
-      span.destination.startsWith(`${egress}/`),
-    );
+    const egressSpans = spansOf.get(egress) ?? [];
     const owed: OwedStream[] = [];
     const lost: Array<{ stream: LedgerStream; lost: IntervalSet }> = [];
     const deliveries = deliveriesOf.get(egress) ?? [];
@@ -340,12 +422,7 @@ export async function settleTargetVerdict(
           },
         };
         const { lost } = entry.ledger.totals;
-        if (result.status === "violated" && lost <= declaredCount)
-          result = {
-            ...result,
-            status: "unknown",
-            summary: `${result.summary}; but a counter declares ${declaredCount} dropped events, which may be these (a count names no event)`,
-          };
+        result = weighCounterDrops(result, lost, declaredCount);
         if (lost > 0 && result.status === "violated")
           result = {
             ...result,

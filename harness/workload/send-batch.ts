@@ -1,6 +1,8 @@
 // Sending one batch to the forwarder's ingest endpoint, with bounded retries, and deciding
 // what became of it:
 //   2xx                     → acked: the forwarder took responsibility for the whole batch
+//                             (its `accepted` must be the batch's size: checked against the
+//                             reference forwarder, whose protocol that is)
 //   429, 503                → push back: retry after retry-after-ms (or retry-after), jittered
 //   other 5xx               → retry after a jittered backoff
 //   other status            → rejected at once (the producer knows)
@@ -40,6 +42,11 @@ export interface SendContext {
   rng: Rng;
   ingestUrl: string;
   options: Pick<WorkloadOptions, "maxAttempts" | "requestTimeoutMs" | "maxRetryAfterMs">;
+  /**
+   * Whether a 2xx must say `accepted` = the batch's size (a protocol error otherwise): the
+   * reference forwarder's answer. Default true; false for software that answers otherwise.
+   */
+  checksAccepted?: boolean;
   /** Backoff bounds, as backoffMs reads them. */
   limits: Limits;
   /** Waits `ms`; resolves false when the workload abandons its batches meanwhile. */
@@ -116,7 +123,9 @@ export async function sendBatch(
       reason = `${response.status} ${excerpt(response.body)}`;
       const verdict = verdictOf(response.status);
       if (verdict === "acked") {
-        return result("acked", attempt, last, reason, acceptedMismatch(response, eventCount));
+        const mismatch =
+          context.checksAccepted === false ? undefined : acceptedMismatch(response, eventCount);
+        return result("acked", attempt, last, reason, mismatch);
       }
       if (verdict === "rejected") return result("rejected", attempt, last, reason);
       const requested = verdict === "pushback" ? requestedDelayMs(response) : undefined;

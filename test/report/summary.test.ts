@@ -82,6 +82,31 @@ describe("formatSummary", () => {
     });
   });
 
+  it("states under the table what a target's ingress counted as acknowledged, once for one ingress", () => {
+    const onTarget = (profile: string, acknowledgement: string | null): Journal => ({
+      ...journal,
+      profile,
+      target: {
+        name: "relay",
+        file: "/t.yaml",
+        variant: profile,
+        ingress: "syslog",
+        acknowledgement,
+      },
+    });
+    const written = "written to the TCP socket without error";
+    const lines = formatSummary([onTarget("a", written), onTarget("b", written)]).split("\n");
+    const stated = lines.filter((line) => line.includes("acknowledged ("));
+    expect(stated).toEqual([`acknowledged (syslog ingress): ${written}`]);
+    // Right under the table: the line before it is the table's last row.
+    expect(lines[lines.indexOf(stated[0]!) - 1]).toMatch(/^as expected /);
+    const differing = formatSummary([onTarget("a", written), onTarget("b", "a 2xx answer")]);
+    expect(differing).toContain(`[a] acknowledged (syslog ingress): ${written}`);
+    expect(differing).toContain("[b] acknowledged (syslog ingress): a 2xx answer");
+    expect(formatSummary([journal])).not.toContain("acknowledged (");
+    expect(formatSummary([onTarget("a", null)])).not.toContain("acknowledged (");
+  });
+
   it("shows a dash for every figure of a run without a verdict", () => {
     const text = formatSummary([{ ...journal, status: "failed", verdict: null }]);
     expect(rowOf(text, "indeterminate")).toBe("-");

@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import type { Log, Net } from "../../../pipeline/core/seam.ts";
-import { httpIngress, HTTP_PATH_DEFAULT, HTTP_PATH_PATTERN } from "./http.ts";
+import { HTTP_BODIES, httpIngress, HTTP_PATH_DEFAULT, HTTP_PATH_PATTERN } from "./http.ts";
 import type { Ingress, IngressKind } from "./ingress.ts";
 import {
   REDIS_STREAM_CHARS_MAX,
@@ -28,6 +28,8 @@ const httpSchema = z.strictObject({
     .string()
     .regex(HTTP_PATH_PATTERN, "expected an absolute path without query, like /ingest")
     .default(HTTP_PATH_DEFAULT),
+  /** `native`: the reference pipeline's events; `token`: `{"message": <token>}` lines. */
+  body: z.enum(HTTP_BODIES).default("native"),
 });
 
 const syslogSchema = z.strictObject({
@@ -76,7 +78,7 @@ export interface IngressAddress {
 }
 
 export interface IngressContext extends Partial<SendingOptions> {
-  /** Length of the payload in each event's token (syslog and Redis Streams). */
+  /** Length of the payload in each event's token (syslog, Redis Streams, HTTP's token body). */
   payloadChars: number;
   /** HTTP only; default a keep-alive client of the ingress's own. */
   net?: Net;
@@ -96,6 +98,8 @@ export function createIngress(
         ...sending,
         url: `http://${host}:${address.port}`,
         path: spec.path,
+        body: spec.body,
+        payloadChars,
         net,
       });
     }

@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpIngress, type HttpIngressOptions } from "../../../harness/target/ingress/http.ts";
 import type { Ingress } from "../../../harness/target/ingress/ingress.ts";
-import { twoStreams } from "./support.ts";
+import { encodeToken, scanTokens } from "../../../harness/target/identity.ts";
+import { expectEachOnce, idsOf, twoStreams } from "./support.ts";
 
 interface Received {
   method: string | undefined;
@@ -14,8 +15,11 @@ interface Received {
   body: string;
 }
 
-/** Answers each request with the next status of `statuses` (the last one repeats). */
-async function receiver(statuses: number[]) {
+/**
+ * Answers each request with the next status of `statuses` (the last one repeats), and a 2xx with
+ * the reference forwarder's `{ accepted }` unless `answer` says otherwise.
+ */
+async function receiver(statuses: number[], answer?: (body: string) => string) {
   const received: Received[] = [];
   const server: Server = createServer((request: IncomingMessage, response) => {
     const chunks: Buffer[] = [];
@@ -31,7 +35,11 @@ async function receiver(statuses: number[]) {
       const status = statuses[Math.min(received.length, statuses.length) - 1]!;
       const accepted = body.split("\n").filter((line) => line !== "").length;
       response.writeHead(status, { "content-type": "application/json", "retry-after-ms": "1" });
-      response.end(JSON.stringify(status < 300 ? { accepted } : { error: `status ${status}` }));
+      response.end(
+        status < 300 && answer !== undefined
+          ? answer(body)
+          : JSON.stringify(status < 300 ? { accepted } : { error: `status ${status}` }),
+      );
     });
   });
   server.listen(0, "127.0.0.1");
@@ -73,6 +81,34 @@ describe("http ingress", () => {
     expect(received).toEqual([
       { method: "POST", url: "/v1/logs", contentType: "application/x-ndjson", body: batch.body },
     ]);
+  });
+
+  it("with the native body, counts a 2xx whose accepted is not the batch's size as a protocol error", async () => {
+    const { url } = await receiver([200], () => "ok");
+    const result = await open({ url }).send(twoStreams(5));
+    expect(result.outcome).toBe("acked");
+    expect(result.protocolError).toBe(`200 with accepted undefined for a batch of 10 events`);
+  });
+
+  it("with the token body, posts one {message: token} line per event and takes any 2xx as acked", async () => {
+    const { url, received } = await receiver([200], () => "ok");
+    const batch = twoStreams(5);
+    const result = await open({ url, body: "token", payloadChars: 24 }).send(batch);
+    expect(result).toMatchObject({ outcome: "acked", attempts: 1, protocolError: undefined });
+    const lines = received[0]!.body.split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines).toHaveLength(batch.eventCount);
+    const messages = lines.map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages[0]).toBe(encodeToken(idsOf(batch)[0]!, 24));
+    const scanned = scanTokens(messages.join("\n"));
+    expect(scanned.corrupt).toEqual([]);
+    expectEachOnce(scanned.events, idsOf(batch));
+  });
+
+  it("refuses a token body without a payload length for its tokens", () => {
+    expect(() => httpIngress({ url: "http://127.0.0.1:9", body: "token" })).toThrow(
+      /http ingress payloadChars is 0, expected an integer of at least 8/,
+    );
   });
 
   it("rejects a batch answered 400, without retrying it", async () => {

@@ -9,7 +9,11 @@ const address = { host: "127.0.0.1", port: 9 };
 
 describe("ingress schema", () => {
   it("fills in each kind's defaults", () => {
-    expect(ingressSchema.parse({ kind: "http" })).toEqual({ kind: "http", path: "/ingest" });
+    expect(ingressSchema.parse({ kind: "http" })).toEqual({
+      kind: "http",
+      path: "/ingest",
+      body: "native",
+    });
     expect(ingressSchema.parse({ kind: "syslog" })).toEqual({
       kind: "syslog",
       framing: "octet-counting",
@@ -36,6 +40,9 @@ describe("ingress schema", () => {
     expect(issues({ kind: "kafka" })).toEqual([{ path: ["kind"], code: "invalid_union" }]);
     expect(issues({ kind: "http", path: "ingest" })).toEqual([
       { path: ["path"], code: "invalid_format" },
+    ]);
+    expect(issues({ kind: "http", body: "json" })).toEqual([
+      { path: ["body"], code: "invalid_value" },
     ]);
     expect(issues({ kind: "redis-streams", maxlen: 0 })).toEqual([
       { path: ["maxlen"], code: "too_small" },
@@ -72,6 +79,11 @@ describe("createIngress", () => {
     expect(() => syslogIngress({ ...syslog, maxAttempts: 0 })).toThrow("ingress.maxAttempts is 0");
     expect(() => redisStreamsIngress({ ...address, stream: "", payloadChars: 16 })).toThrow(
       'redis stream is ""',
+    );
+    // The token body carries the workload's payload length, checked like syslog's.
+    const tokenBody = ingressSchema.parse({ kind: "http", body: "token" });
+    expect(() => createIngress(tokenBody, address, { payloadChars: 4 })).toThrow(
+      "http ingress payloadChars is 4",
     );
   });
 });
