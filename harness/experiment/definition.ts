@@ -134,7 +134,6 @@ export const experimentSchema = z.strictObject({
         .optional(),
     })
     .optional(),
-  /** Expected invariant outcomes per profile; missing ones are expected to hold. */
   /** Expected invariant outcomes per profile (per variant on a target); missing ones: held. */
   expect: z
     .record(

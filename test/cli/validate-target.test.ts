@@ -75,7 +75,7 @@ describe("spillway validate on targets", () => {
     const good = await spillway("validate", "targets/rsyslog-relay/link-reset.yaml");
     expect(good.exitCode, good.stderr).toBe(0);
     expect(good.stdout).toBe(
-      "targets/rsyslog-relay/link-reset.yaml: valid (1 fault steps, 10 s) on target rsyslog-relay (targets/rsyslog-relay/target.yaml)",
+      "targets/rsyslog-relay/link-reset.yaml: valid (1 fault steps, 7 s) on target rsyslog-relay (targets/rsyslog-relay/target.yaml)",
     );
     const bad = await spillway(
       "validate",
