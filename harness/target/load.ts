@@ -268,6 +268,22 @@ export function defaultVariant(target: LoadedTarget): string | undefined {
   return target.spec.defaultVariant ?? Object.keys(target.spec.variants)[0];
 }
 
+/** The sink faults answered by a recorder's /fault: only an http recorder answers pushes. */
+const RECORDER_SINK_FAULTS = ["sink.slow", "sink.error", "sink.throttle"];
+
+/** Sink faults (but sink.down, which takes links down) must name an http egress. */
+function sinkFaultProblems(experiment: Experiment, target: LoadedTarget): string[] {
+  const http = target.egresses.filter((egress) => egress.spec.kind === "http").map((e) => e.name);
+  return experiment.method.flatMap((step, index) => {
+    const { kind, sink } = step.fault as { kind: string; sink?: unknown };
+    if (!RECORDER_SINK_FAULTS.includes(kind) || typeof sink !== "string" || http.includes(sink))
+      return [];
+    return [
+      `method[${index}].fault.sink: "${sink}": ${kind} acts on an http egress's answers; expected one of: ${http.join(", ") || "(this target has none)"}`,
+    ];
+  });
+}
+
 /** Checks an experiment's faults, caps and expectations against a target's names. */
 export function checkExperimentOnTarget(
   experiment: Experiment,
@@ -294,6 +310,7 @@ export function checkExperimentOnTarget(
         `${at}.kind: "${fault.kind}": config faults act on the reference pipeline's config service; a target has none (docs/targets.md)`,
     ),
     ...namesProblems(experiment, services, links),
+    ...sinkFaultProblems(experiment, target),
     ...Object.keys(experiment.expect ?? {})
       .filter((key) => !expectable.includes(key))
       .map(
