@@ -17,8 +17,8 @@ export interface BatchSlice {
 export interface Batch {
   producer: string;
   eventCount: number;
-  /** NDJSON, one encoded event per line. */
-  body: string;
+  /** NDJSON, one encoded event per line (encoded on first read). */
+  readonly body: string;
   slices: BatchSlice[];
 }
 
@@ -73,14 +73,28 @@ export class BatchBuilder {
       entry.nextSeq = seqFrom;
     }
 
-    let body = "";
-    for (let i = 0; i < eventCount; i++) {
-      const entry = perStream.get(drawn[i] as number) as StreamInBatch;
-      const { tenant, dataset, producer } = entry.stream as StreamRecord;
-      const id = { tenant, dataset, producer, seq: entry.nextSeq++ };
-      body += encodeGeneratedEvent(id, this.options.payloadBytes) + "\n";
-    }
-    return { producer: this.producers[producerIndex] as string, eventCount, body, slices };
+    // The NDJSON body is encoded on first use, once: an ingress that sends the events another
+    // way (syslog, Redis Streams) never asks for it, and encoding is most of a batch's cost.
+    const payloadBytes = this.options.payloadBytes;
+    let body: string | undefined;
+    const encode = (): string => {
+      let text = "";
+      for (let i = 0; i < eventCount; i++) {
+        const entry = perStream.get(drawn[i] as number) as StreamInBatch;
+        const { tenant, dataset, producer } = entry.stream as StreamRecord;
+        const id = { tenant, dataset, producer, seq: entry.nextSeq++ };
+        text += encodeGeneratedEvent(id, payloadBytes) + "\n";
+      }
+      return text;
+    };
+    return {
+      producer: this.producers[producerIndex] as string,
+      eventCount,
+      slices,
+      get body() {
+        return (body ??= encode());
+      },
+    };
   }
 
   private streamAt(producerIndex: number, tenantDataset: number): StreamRecord {

@@ -22,12 +22,14 @@ export function makeBatch(runs: StreamRun[], payloadBytes = 32): Batch {
     seqFrom: run.seqFrom,
     seqTo: run.seqFrom + run.count - 1,
   }));
-  const batch: Batch = { producer: runs[0]!.producer, eventCount: 0, body: "", slices };
-  for (const id of eventIds(batch)) {
-    batch.body += encodeGeneratedEvent(id, payloadBytes) + "\n";
-    batch.eventCount++;
+  const draft: Batch = { producer: runs[0]!.producer, eventCount: 0, body: "", slices };
+  let body = "";
+  let eventCount = 0;
+  for (const id of eventIds(draft)) {
+    body += encodeGeneratedEvent(id, payloadBytes) + "\n";
+    eventCount++;
   }
-  return batch;
+  return { ...draft, eventCount, body };
 }
 
 /** Two streams of one producer, `count` events each, from seq `seqFrom`. */
