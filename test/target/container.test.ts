@@ -110,11 +110,13 @@ describeContainers("target container services", () => {
     it.skip("needs redis-server (Debian's redis-server) to build the test image", () => {});
     return;
   }
-  const root = mkdtempSync(path.join(tmpdir(), "spillway-target-container-test-"));
   const made: Array<{ service: TargetContainerService; log: ServiceLog }> = [];
+  let root = "";
   let image = "";
 
   beforeAll(async () => {
+    // Made here, not when the suite is collected: a skipped suite runs no afterAll.
+    root = mkdtempSync(path.join(tmpdir(), "spillway-target-container-test-"));
     image = await redisImage();
   }, BUILD_TIMEOUT_MS);
   afterEach(async () => {
@@ -123,7 +125,9 @@ describeContainers("target container services", () => {
       await log.close();
     }
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(() => {
+    if (root !== "") rmSync(root, { recursive: true, force: true });
+  });
 
   /** A Redis container service on a port of its own, `appendonly` as given, not started. */
   async function redisService(
