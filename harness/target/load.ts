@@ -129,7 +129,7 @@ function crossCheck(spec: NamedTarget, dir: string, templates: Map<string, strin
       problems.push(
         `services[${index}].ready: "${probePort}": expected one of its ports: ${ports.join(", ") || "(none)"}`,
       );
-    if (service.process !== undefined && ready === undefined)
+    if (service.external === undefined && ready === undefined)
       problems.push(
         `services[${index}].ready: missing: expected { tcp: <port> }, { http: { port, path } } or { logLine: <regex> }`,
       );
@@ -145,6 +145,15 @@ function crossCheck(spec: NamedTarget, dir: string, templates: Map<string, strin
     service.process?.command.forEach((argument, argumentIndex) =>
       check(argument, `services[${index}].process.command[${argumentIndex}]`),
     );
+    service.container?.command?.forEach((argument, argumentIndex) =>
+      check(argument, `services[${index}].container.command[${argumentIndex}]`),
+    );
+    const rendered = service.files.map((file) => file.path);
+    for (const file of Object.keys(service.container?.files ?? {}))
+      if (!rendered.includes(file))
+        problems.push(
+          `services[${index}].container.files: "${file}": expected the path of one of its files: ${rendered.join(", ") || "(it has none)"}`,
+        );
     service.files.forEach((file, fileIndex) => {
       const text = templates.get(file.template);
       if (text === undefined)

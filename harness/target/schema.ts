@@ -69,6 +69,26 @@ const processSchema = z.strictObject({
   env: z.record(z.string(), z.string()).optional(),
 });
 
+const containerSchema = z.strictObject({
+  /** An image the local Docker engine has: Spillway pulls nothing. */
+  image: z.string().min(1),
+  /** Its command (`docker run`'s arguments after the image); every argument a template. */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  /** Rendered files also mounted where the image looks for them: `{ <file path>: /abs/path }`. */
+  files: z
+    .record(
+      z.string(),
+      z
+        .string()
+        .startsWith("/", "expected an absolute path inside the container")
+        .refine((value) => !value.split("/").includes(".."), { error: "expected no .." }),
+    )
+    .optional(),
+  /** `docker run --user`; default the harness's own uid:gid, so that its data stays removable. */
+  user: z.string().min(1).optional(),
+});
+
 const externalSchema = z.strictObject({
   host: z.string().min(1),
   /** Its ports by name, as {{spillway.port.<name>}} and links see them. */
@@ -79,21 +99,24 @@ const serviceSchema = z
   .strictObject({
     name: nameSchema,
     process: processSchema.optional(),
+    container: containerSchema.optional(),
     external: externalSchema.optional(),
     /** Named ports Spillway allocates before the start and keeps across restarts. */
     ports: z.array(nameSchema).default([]),
     files: z.array(fileSchema).default([]),
     ready: readinessSchema.optional(),
     readyTimeout: durationSchema.default(20_000),
-    /** The memory the service may use (RSS of its process group), for bounded-buffer. */
+    /** The memory it may use (its process group's RSS, a container's memory), for bounded-buffer. */
     memoryMbMax: z.number().positive().max(MEMORY_MB_MAX).optional(),
   })
   .superRefine((service, context) => {
-    const kinds = [service.process, service.external].filter((kind) => kind !== undefined);
+    const kinds = [service.process, service.container, service.external].filter(
+      (kind) => kind !== undefined,
+    );
     if (kinds.length !== 1)
       context.addIssue({
         code: "custom",
-        message: "expected exactly one of process or external",
+        message: "expected exactly one of process, container or external",
         input: service,
       });
   });

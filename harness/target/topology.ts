@@ -17,16 +17,17 @@ import { EventLog } from "../runtime/events.ts";
 import { DEFAULT_PROCESS_LIMITS, ProcessService } from "../runtime/process/service-process.ts";
 import { ServiceLog } from "../runtime/process/service-log.ts";
 import { startWatchdog, type Watchdog } from "../runtime/process/watchdog.ts";
-import { createRunDir } from "../runtime/run-dir.ts";
+import { createRunDir, RUN_DIR_PREFIX } from "../runtime/run-dir.ts";
 import { findService, type RunningTopology, type ServiceHandle } from "../runtime/runtime.ts";
 import type { LinkSpec, Topology } from "../runtime/topology.ts";
 import type { ToxiproxyLinks } from "../runtime/toxiproxy-links.ts";
 import { recorderLaunch } from "./recorders/launch.ts";
 import { ExternalService } from "./external-service.ts";
 import { TargetProcessService } from "./service/process-service.ts";
+import type { Probe } from "./service/readiness.ts";
 import { splitEndpoint, variablesOf, type EgressSpec, type LoadedTarget } from "./load.ts";
 import { allocatePorts } from "./ports.ts";
-import { WORKLOAD_ENDPOINT, type TargetService } from "./schema.ts";
+import { WORKLOAD_ENDPOINT, type Readiness, type TargetService } from "./schema.ts";
 import { renderTemplate } from "./template.ts";
 
 const LOOPBACK = "127.0.0.1";
@@ -92,6 +93,19 @@ function startOrder(target: LoadedTarget): string[] {
 function addressOf(url: string): Address {
   const parsed = new URL(url);
   return { host: parsed.hostname, port: Number(parsed.port) };
+}
+
+/** A service's readiness probe, on the ports allocated for it. */
+function probeOf(ready: Readiness, portOf: (name: string) => number): Probe {
+  if ("tcp" in ready) return { tcp: { host: LOOPBACK, port: portOf(ready.tcp) } };
+  if ("http" in ready)
+    return {
+      http: {
+        url: `http://${LOOPBACK}:${portOf(ready.http.port)}${ready.http.path}`,
+        status: ready.http.status,
+      },
+    };
+  return { logLine: new RegExp(ready.logLine) };
 }
 
 class RunningTarget implements StartedTarget {
@@ -190,10 +204,10 @@ class RunningTarget implements StartedTarget {
   async startAll(): Promise<void> {
     const { spec } = this.target;
     const variables = variablesOf(this.target, this.variant);
-    // Ports: every named port of every process service, and every listening recorder's.
+    // Ports: every named port of every service Spillway starts, and every listening recorder's.
     const wanted: Array<{ key: string }> = [];
     for (const service of spec.services)
-      if (service.process !== undefined)
+      if (service.external === undefined)
         for (const port of service.ports) wanted.push({ key: `${service.name}:${port}` });
     for (const egress of this.target.egresses)
       if (egress.spec.kind === "syslog" || egress.spec.kind === "http")
@@ -296,7 +310,7 @@ class RunningTarget implements StartedTarget {
       this.targetServices.push(handle);
       return handle;
     }
-    const launch = service.process!;
+    const launch = service.process;
     const dataDir = path.join(this.runDir, "data", service.name);
     const configDir = path.join(this.runDir, "config", service.name);
     mkdirSync(dataDir, { recursive: true });
@@ -322,12 +336,29 @@ class RunningTarget implements StartedTarget {
       mkdirSync(path.dirname(destination), { recursive: true });
       await writeFile(destination, text);
     }
-    const command = launch.command.map((argument, index) =>
-      renderTemplate(argument, values, `${service.name}.process.command[${index}]`),
-    );
     const ready = service.ready!;
     const portOf = (name: string): number => ports.get(`${service.name}:${name}`)!;
     const firstPort = service.ports[0];
+    const readiness = probeOf(ready, portOf);
+    const address = (kind: string): string =>
+      firstPort === undefined
+        ? `${kind}://${service.name}`
+        : `tcp://${LOOPBACK}:${portOf(firstPort)}`;
+    if (launch === undefined) {
+      const paths = { dataDir, configDir };
+      const handle = await this.containerFor(
+        service,
+        values,
+        paths,
+        readiness,
+        address("container"),
+      );
+      this.targetServices.push(handle);
+      return handle;
+    }
+    const command = launch.command.map((argument, index) =>
+      renderTemplate(argument, values, `${service.name}.process.command[${index}]`),
+    );
     const handle = new TargetProcessService({
       name: service.name,
       command,
@@ -337,26 +368,59 @@ class RunningTarget implements StartedTarget {
       events: this.eventLog,
       watchdog: this.watchdog,
       runDir: this.runDir,
-      readiness:
-        "tcp" in ready
-          ? { tcp: { host: LOOPBACK, port: portOf(ready.tcp) } }
-          : "http" in ready
-            ? {
-                http: {
-                  url: `http://${LOOPBACK}:${portOf(ready.http.port)}${ready.http.path}`,
-                  status: ready.http.status,
-                },
-              }
-            : { logLine: new RegExp(ready.logLine) },
+      readiness,
       readyTimeoutMs: service.readyTimeout,
       ...(launch.package === undefined ? {} : { packageHint: launch.package }),
-      address:
-        firstPort === undefined
-          ? `process://${service.name}`
-          : `tcp://${LOOPBACK}:${portOf(firstPort)}`,
+      address: address("process"),
     });
     this.targetServices.push(handle);
     return handle;
+  }
+
+  /** A container service (docs/targets.md, "Container services"), its paths the same inside. */
+  private async containerFor(
+    service: TargetService,
+    values: Map<string, string>,
+    paths: { dataDir: string; configDir: string },
+    readiness: Probe,
+    address: string,
+  ) {
+    const container = service.container!;
+    // Loaded here: testcontainers takes most of a second to load, which a target of processes
+    // need not pay.
+    const { TargetContainerService } = await import("./service/container-service.ts");
+    return new TargetContainerService({
+      name: service.name,
+      image: container.image,
+      ...(container.command === undefined
+        ? {}
+        : {
+            command: container.command.map((argument, index) =>
+              renderTemplate(argument, values, `${service.name}.container.command[${index}]`),
+            ),
+          }),
+      ...(container.env === undefined ? {} : { env: container.env }),
+      ...(container.user === undefined ? {} : { user: container.user }),
+      ...paths,
+      readiness,
+      address,
+      sharedDirs: this.target.egresses.flatMap((egress) =>
+        egress.spec.kind === "file"
+          ? [path.dirname(this.egressFile(egress.name, egress.spec.path))]
+          : [],
+      ),
+      fileMounts: Object.fromEntries(
+        Object.entries(container.files ?? {}).map(([file, inside]) => [
+          path.join(paths.configDir, file),
+          inside,
+        ]),
+      ),
+      // The run directory's own suffix: the containers and the directory of a run go together.
+      runId: path.basename(this.runDir).slice(RUN_DIR_PREFIX.length),
+      log: this.newLog(service.name),
+      events: this.eventLog,
+      readyTimeoutMs: service.readyTimeout,
+    });
   }
 
   stop(): Promise<void> {
@@ -369,8 +433,13 @@ class RunningTarget implements StartedTarget {
     const attempt = (step: () => Promise<unknown>) => steps.attempt(step);
     // The target's services first (newest first), then the recorders, so that what is in
     // flight at the end is not refused by a recorder already gone.
-    for (const service of [...this.started].reverse())
-      if (!(service instanceof ExternalService)) await attempt(() => service.kill("SIGTERM"));
+    for (const service of [...this.started].reverse()) {
+      if (service instanceof ExternalService) continue;
+      // A container is removed as well as stopped (container-service.ts).
+      if ("release" in service && typeof service.release === "function")
+        await attempt(() => (service.release as () => Promise<void>)());
+      else await attempt(() => service.kill("SIGTERM"));
+    }
     await attempt(() => this.links.close());
     this.realNet.close();
     await attempt(() => this.watchdog.close());

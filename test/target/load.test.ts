@@ -89,11 +89,11 @@ describe("target files", () => {
     expect(message).toContain('routes[0].egress: "elsewhere"');
   });
 
-  it("refuses a service that is neither a process nor external, and a reserved name", () => {
+  it("refuses a service that is none of process, container or external, and a reserved name", () => {
     const message = problemsOf(
       minimal({ services: [{ name: "workload", ports: ["in"], ready: { tcp: "in" } }] }),
     );
-    expect(message).toContain("expected exactly one of process or external");
+    expect(message).toContain("expected exactly one of process, container or external");
   });
 
   it("refuses an experiment whose faults name what the target does not have", async () => {

@@ -4,7 +4,6 @@
 // removed when the topology stops. A topology is registered with the cleanup registry for as
 // long as it runs; what a SIGKILLed harness leaves behind, `spillway clean` removes.
 
-import { execFileSync } from "node:child_process";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { ContainerRuntimeClient } from "testcontainers";
@@ -24,6 +23,7 @@ import {
   type TopologySpec,
 } from "../topology.ts";
 import { dockerClient, dockerUnavailable } from "./docker.ts";
+import { dockerNow, removeContainersNow } from "./docker-now.ts";
 import { ENTRY_POINTS, IMAGE_APP_DIR } from "./image-inputs.ts";
 import { buildPipelineImage, imageExists } from "./image.ts";
 import { LABEL_RUN, newRunId, runLabels } from "./labels.ts";
@@ -78,8 +78,6 @@ export interface ContainerRuntime extends Runtime {
 const COMPONENT_SCRIPT = path.posix.join(IMAGE_APP_DIR, ENTRY_POINTS.component);
 /** Where each service keeps its data inside its container. */
 const DATA_ROOT = "/data";
-/** Dying without the event loop (process.exit): at most this long for `docker rm -f`. */
-const EXIT_REMOVE_TIMEOUT_MS = 15_000;
 
 interface RunContext {
   client: ContainerRuntimeClient;
@@ -177,23 +175,9 @@ class RunningContainerTopology implements ContainerTopology {
   /** At harness exit, when the event loop is gone: the docker CLI, if there is one. */
   private removeNow(): void {
     this.realNet.close();
-    const docker = (...args: string[]): string => {
-      try {
-        return execFileSync("docker", args, {
-          encoding: "utf8",
-          stdio: ["ignore", "pipe", "ignore"],
-          timeout: EXIT_REMOVE_TIMEOUT_MS,
-        });
-      } catch {
-        // No CLI, or the engine is gone: `spillway clean` is the way left.
-        return "";
-      }
-    };
-    const label = `label=${LABEL_RUN}=${this.runId}`;
-    const ids = docker("ps", "--all", "--quiet", "--filter", label).split("\n").filter(Boolean);
-    if (ids.length > 0) docker("rm", "--force", "--volumes", ...ids);
+    removeContainersNow([`${LABEL_RUN}=${this.runId}`]);
     if (this.context.networking.mode === "private")
-      docker("network", "rm", networkName(this.runId));
+      dockerNow("network", "rm", networkName(this.runId));
   }
 }
 

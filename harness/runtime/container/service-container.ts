@@ -28,7 +28,7 @@ import type { ServiceSpec } from "../topology.ts";
 import { describeHealth, pollHealthy } from "../process/health.ts";
 import type { ServiceLog } from "../process/service-log.ts";
 import { LABEL_SERVICE } from "./labels.ts";
-import { memoryInUse, type MemoryStats } from "./memory.ts";
+import { containerMemoryBytes } from "./memory.ts";
 import type { Networking } from "./networking.ts";
 
 /** Every wait of the container runtime, bounded (docs/architecture.md §9). */
@@ -102,7 +102,8 @@ interface Running {
   exit: Promise<ExitStatus>;
 }
 
-function statusOf(code: number): ExitStatus {
+/** A container's exit code as an exit status: 128 + n is death by signal n. */
+export function statusOf(code: number): ExitStatus {
   const signal = Object.entries(constants.signals).find(([, number]) => code === 128 + number);
   return signal === undefined ? { code, signal: null } : { code: null, signal: signal[0] };
 }
@@ -119,7 +120,7 @@ function dockerStatus(error: unknown): number | undefined {
 }
 
 /** Docker calls that may find the container already in the wanted state. */
-async function tolerate(call: Promise<unknown>, ...statuses: number[]): Promise<void> {
+export async function tolerate(call: Promise<unknown>, ...statuses: number[]): Promise<void> {
   try {
     await call;
   } catch (error) {
@@ -181,18 +182,9 @@ export class ContainerService implements ServiceHandle {
   async memoryBytes(): Promise<number | undefined> {
     const running = this.running;
     if (running === undefined) return undefined;
-    try {
-      // one-shot: the figures now, without waiting a second for a CPU delta.
-      const stats: MemoryStats = await running.container.stats({
-        stream: false,
-        "one-shot": true,
-      });
-      const bytes = memoryInUse(stats);
-      if (bytes !== undefined) this.lastMemoryMb = bytes / MIB;
-      return bytes;
-    } catch {
-      return undefined;
-    }
+    const bytes = await containerMemoryBytes(running.container);
+    if (bytes !== undefined) this.lastMemoryMb = bytes / MIB;
+    return bytes;
   }
 
   setMemoryCap(megabytes: number | undefined): void {
@@ -302,20 +294,7 @@ export class ContainerService implements ServiceHandle {
 
   /** Follows the container's stdout and stderr from its next start on. */
   private async attach(docker: Dockerode.Container): Promise<void> {
-    const stream = await docker.attach({ stream: true, stdout: true, stderr: true, logs: false });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    this.context.client.container.dockerode.modem.demuxStream(stream, stdout, stderr);
-    stream.on("end", () => {
-      stdout.end();
-      stderr.end();
-    });
-    stream.on("error", () => {
-      stdout.end();
-      stderr.end();
-    });
-    this.context.log.follow("stdout", stdout);
-    this.context.log.follow("stderr", stderr);
+    await followOutput(this.context.client, docker, this.context.log);
   }
 
   private async becomeReady(docker: Dockerode.Container, deadline: number): Promise<void> {
@@ -389,14 +368,7 @@ export class ContainerService implements ServiceHandle {
     this.context.events.record({ at: Date.now(), service: this.name, kind: "signalled", signal });
     if (signal !== "SIGKILL" && this.current === "paused")
       await tolerate(running.container.unpause(), 404, 409, 500);
-    await tolerate(running.container.kill({ signal }), 404, 409);
-    const graceful =
-      signal === "SIGKILL"
-        ? undefined
-        : await within(running.exit, this.context.limits.stopGraceMs);
-    if (graceful !== undefined) return graceful;
-    await tolerate(running.container.kill({ signal: "SIGKILL" }), 404, 409);
-    const status = await within(running.exit, this.context.limits.killWaitMs);
+    const status = await killContainer(running, signal, this.context.limits);
     if (status === undefined)
       throw this.error(`did not exit within ${this.context.limits.killWaitMs} ms of SIGKILL`);
     return status;
@@ -478,6 +450,53 @@ export class ContainerService implements ServiceHandle {
     }
     return this.running;
   }
+}
+
+/**
+ * `docker kill` with `signal`, then its exit; any other signal than SIGKILL is followed by SIGKILL
+ * after `stopGraceMs`. Undefined when it has not exited `killWaitMs` after SIGKILL.
+ */
+export async function killContainer(
+  running: { container: Dockerode.Container; exit: Promise<ExitStatus> },
+  signal: NodeJS.Signals,
+  limits: Pick<ContainerLimits, "stopGraceMs" | "killWaitMs">,
+): Promise<ExitStatus | undefined> {
+  await tolerate(running.container.kill({ signal }), 404, 409);
+  if (signal !== "SIGKILL") {
+    const graceful = await within(running.exit, limits.stopGraceMs);
+    if (graceful !== undefined) return graceful;
+    await tolerate(running.container.kill({ signal: "SIGKILL" }), 404, 409);
+  }
+  return within(running.exit, limits.killWaitMs);
+}
+
+/**
+ * Follows a container's stdout and stderr (apart) into `log` from its next start on, until it
+ * stops; `onLine` hears every line. Resolves once attached, with a promise that settles when
+ * the output has ended (it stopped, and every line it wrote is in the log).
+ */
+export async function followOutput(
+  client: ContainerRuntimeClient,
+  docker: Dockerode.Container,
+  log: ServiceLog,
+  onLine?: (line: LogLine) => void,
+): Promise<{ ended: Promise<void> }> {
+  const stream = await docker.attach({ stream: true, stdout: true, stderr: true, logs: false });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  client.container.dockerode.modem.demuxStream(stream, stdout, stderr);
+  const ended = new Promise<void>((resolve) => {
+    const end = (): void => {
+      stdout.end();
+      stderr.end();
+      resolve();
+    };
+    stream.on("end", end);
+    stream.on("error", end);
+  });
+  log.follow("stdout", stdout, onLine);
+  log.follow("stderr", stderr, onLine);
+  return { ended };
 }
 
 /** The value of `promise` if it settles within `ms`, else undefined. */

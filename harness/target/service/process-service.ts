@@ -44,7 +44,14 @@ import type {
 import { checkMemoryCap } from "../../runtime/runtime.ts";
 import type { ServiceSpec } from "../../runtime/topology.ts";
 import { resolveProgram } from "./executable.ts";
-import { describeProbe, probeOnce, type Probe } from "./readiness.ts";
+import {
+  describeProbe,
+  pollUntilReady,
+  probeOnce,
+  PROBE_TIMEOUT_MS,
+  type Probe,
+  type ReadyOutcome,
+} from "./readiness.ts";
 
 /** The waits of a target's service, bounded (the process runtime's, by the same names). */
 export type TargetServiceLimits = Pick<
@@ -52,8 +59,6 @@ export type TargetServiceLimits = Pick<
   "stopGraceMs" | "killWaitMs" | "healthPollMs" | "memoryPollMs" | "errorLogLines"
 >;
 
-/** The longest a single readiness or health probe waits for its answer. */
-const PROBE_TIMEOUT_MS = 1_000;
 /** After the group is gone, how long its last output may take to reach the log. */
 const OUTPUT_DRAIN_MS = 1_000;
 /** The environment variable that marks every process a service starts (see the header). */
@@ -104,8 +109,6 @@ interface Ending {
   /** Those still alive `killWaitMs` after SIGKILL. */
   survivors: GroupMember[];
 }
-
-type Readiness = { ready: true } | { exited: true } | { failure: string };
 
 export class TargetProcessService implements ServiceHandle {
   readonly name: string;
@@ -289,22 +292,15 @@ export class TargetProcessService implements ServiceHandle {
   }
 
   /** Polls the readiness probe until it passes, the leader exits or `deadline` passes. */
-  private async untilReady(running: Running, deadline: number): Promise<Readiness> {
-    // An answer says more than a last probe cut short by the deadline ("no answer within 3 ms").
-    let answered: string | undefined;
-    for (;;) {
-      const remainingMs = deadline - Date.now();
-      const found = await probeOnce(this.options.readiness, {
-        timeoutMs: Math.max(1, Math.min(remainingMs, PROBE_TIMEOUT_MS)),
-        logLineSeen: () => running.logLineSeen,
-      });
+  private untilReady(running: Running, deadline: number): Promise<ReadyOutcome> {
+    return pollUntilReady(this.options.readiness, {
+      deadline,
+      pollMs: this.limits.healthPollMs,
+      logLineSeen: () => running.logLineSeen,
       // A daemonised child may answer for a leader that has exited but is not yet reaped.
-      if (this.running !== running || !isAlive(running.pgid)) return { exited: true };
-      if (found === undefined) return { ready: true };
-      if (!found.timedOut) answered = found.failure;
-      if (Date.now() >= deadline) return { failure: answered ?? found.failure };
-      await Promise.race([sleep(this.limits.healthPollMs), running.exit]);
-    }
+      gone: () => this.running !== running || !isAlive(running.pgid),
+      exit: running.exit,
+    });
   }
 
   private watchMemory(running: Running): void {

@@ -4,7 +4,11 @@
 // that was paused or killed in between would only add confusion.
 
 import net from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describeHealth, probeHttp } from "../../runtime/process/health.ts";
+
+/** The longest a single readiness or health probe waits for its answer. */
+export const PROBE_TIMEOUT_MS = 1_000;
 
 export type Probe =
   | { tcp: { host: string; port: number } }
@@ -67,4 +71,35 @@ function connectOnce(
       settle({ failure: `failed: ${error.code ?? error.message}`, timedOut: false }),
     );
   });
+}
+
+/** How waiting for readiness ended: the probe passed, the service stopped, or the deadline. */
+export type ReadyOutcome = { ready: true } | { exited: true } | { failure: string };
+
+export interface ReadyWatch {
+  deadline: number;
+  pollMs: number;
+  /** Whether a line of the current start matched a log-line probe. */
+  logLineSeen(): boolean;
+  /** Whether the service has stopped (asked after each probe). */
+  gone(): boolean;
+  /** Settles when it stops: the wait between probes ends at once. */
+  exit: Promise<unknown>;
+}
+
+/** Polls `probe` until it passes, the service is gone or the deadline passes. */
+export async function pollUntilReady(probe: Probe, watch: ReadyWatch): Promise<ReadyOutcome> {
+  // An answer says more than a last probe cut short by the deadline ("no answer within 3 ms").
+  let answered: string | undefined;
+  for (;;) {
+    const found = await probeOnce(probe, {
+      timeoutMs: Math.max(1, Math.min(watch.deadline - Date.now(), PROBE_TIMEOUT_MS)),
+      logLineSeen: watch.logLineSeen,
+    });
+    if (watch.gone()) return { exited: true };
+    if (found === undefined) return { ready: true };
+    if (!found.timedOut) answered = found.failure;
+    if (Date.now() >= watch.deadline) return { failure: answered ?? found.failure };
+    await Promise.race([sleep(watch.pollMs), watch.exit]);
+  }
 }
