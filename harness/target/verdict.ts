@@ -33,6 +33,13 @@ import type { WorkloadRecord } from "../workload/record.ts";
 import type { TargetObserver } from "./observer.ts";
 import type { StartedTarget } from "./topology.ts";
 
+/**
+ * A lost event produced this long before a fault began still counts as inside its window: it was
+ * in flight, or waiting in the pipeline, when the fault struck (a batch acknowledged just before
+ * Redis's consumer link went down and Redis was killed, say).
+ */
+export const IN_FLIGHT_LEAD_MS = 1_000;
+
 /** Lost ranges listed in the evidence; the count is always exact. */
 const LOST_RANGES_MAX = 50;
 
@@ -98,7 +105,8 @@ function lostRanges(
           faults: windows
             .filter(
               (window) =>
-                window.from <= run.lastAt - startedAt && run.firstAt - startedAt <= window.to,
+                window.from - IN_FLIGHT_LEAD_MS <= run.lastAt - startedAt &&
+                run.firstAt - startedAt <= window.to,
             )
             .map((window) => window.name),
         };
