@@ -59,6 +59,8 @@ export interface StartTargetOptions {
   /** Where run directories are made (default the OS temp dir). */
   tempRoot?: string;
   keepRunDir?: boolean;
+  /** The placeholders whose values the experiment gives (load.ts, RUN_PLACEHOLDERS), by key. */
+  runValues?: Readonly<Record<string, string>>;
 }
 
 /** Nodes in start order: everything a node connects to (its links' `to`) before it. */
@@ -112,6 +114,7 @@ class RunningTarget implements StartedTarget {
   private readonly links: ToxiproxyLinks;
   private readonly watchdog: Watchdog;
   private readonly keepRunDir: boolean;
+  private readonly runValues: Readonly<Record<string, string>>;
   private readonly unregister: () => void;
   private stopping: Promise<void> | undefined;
 
@@ -126,6 +129,7 @@ class RunningTarget implements StartedTarget {
     this.runDir = runDir;
     this.links = options.links;
     this.keepRunDir = options.keepRunDir ?? false;
+    this.runValues = options.runValues ?? {};
     this.watchdog = startWatchdog(process.execPath);
     const links: LinkSpec[] = target.spec.links.map((link) => ({
       name: link.name,
@@ -221,7 +225,12 @@ class RunningTarget implements StartedTarget {
     }
     this.ingressAddress = linkAddresses.get(this.target.ingress.link)!;
 
-    const common = new Map<string, string>([["host", LOOPBACK]]);
+    const common = new Map<string, string>([
+      ["host", LOOPBACK],
+      ["node", process.execPath],
+      ["targetDir", path.dirname(this.target.file)],
+      ...Object.entries(this.runValues),
+    ]);
     for (const [name, address] of linkAddresses) {
       common.set(`link.${name}.host`, address.host);
       common.set(`link.${name}.port`, String(address.port));
@@ -350,10 +359,14 @@ class RunningTarget implements StartedTarget {
             : { logLine: new RegExp(ready.logLine) },
       readyTimeoutMs: service.readyTimeout,
       ...(launch.package === undefined ? {} : { packageHint: launch.package }),
+      // A service playing a reference pipeline role serves its HTTP API on its first port, where
+      // config faults and the reference runner's evidence reach it (docs/targets.md, "The
+      // reference pipeline as a target").
+      ...(service.component === undefined ? {} : { component: service.component }),
       address:
         firstPort === undefined
           ? `process://${service.name}`
-          : `tcp://${LOOPBACK}:${portOf(firstPort)}`,
+          : `${service.component === undefined ? "tcp" : "http"}://${LOOPBACK}:${portOf(firstPort)}`,
     });
     this.targetServices.push(handle);
     return handle;

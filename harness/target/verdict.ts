@@ -28,6 +28,7 @@ import {
   type LedgerDelivery,
   type LedgerStream,
 } from "../ledger/ledger.ts";
+import { routeEgresses } from "./load.ts";
 import type { TargetObserver } from "./observer.ts";
 import type { StartedTarget } from "./topology.ts";
 
@@ -210,7 +211,7 @@ export async function settleTargetVerdict(
     else declaredCount += Math.max(0, now - (before ?? 0));
   }
 
-  const routed = [...new Set(target.spec.routes.map((route) => route.egress))];
+  const routed = [...new Set(target.spec.routes.flatMap(routeEgresses))];
   const windows = faultWindows(state.steps, state.since());
   const perEgress = routed.map((egress) => {
     const egressSpans: JobSpan[] = spans.filter((span) =>
