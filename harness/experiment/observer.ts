@@ -10,6 +10,7 @@ import type { Timer } from "../../pipeline/core/seam.ts";
 import { answersOk, probeJson } from "../http/json-client.ts";
 import { readPublishedConfig } from "../ledger/collect.ts";
 import type { SeenConfig } from "../ledger/job-record.ts";
+import { firstOf } from "../faults/targets.ts";
 import { every } from "../runtime/every.ts";
 import type { RunningTopology, RuntimeEvent } from "../runtime/runtime.ts";
 
@@ -151,8 +152,9 @@ export class Observer {
   private async sampleStats(): Promise<void> {
     const run = async (): Promise<void> => {
       const { net } = this.topology;
-      const buffer = this.topology.service("buffer");
-      const forwarder = this.topology.service("forwarder");
+      // By role, not name: a target's services play them under names of its own.
+      const buffer = firstOf(this.topology, "buffer");
+      const forwarder = firstOf(this.topology, "forwarder");
       const config = this.topology.services.find((service) => service.component === "config");
       const [stats, log, published] = await Promise.all([
         probeJson<BufferStats>(net, `${buffer.url()}/stats`, REQUEST_TIMEOUT_MS),

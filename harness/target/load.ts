@@ -12,7 +12,14 @@ import type { Experiment } from "../experiment/definition.ts";
 import { loadExperiment, namesProblems, readDefinition } from "../experiment/load.ts";
 import { ingressSchema } from "./ingress/index.ts";
 import { egressSchema } from "./recorders/launch.ts";
-import { targetSchema, WORKLOAD_ENDPOINT, type TargetFile, type TargetService } from "./schema.ts";
+import {
+  targetSchema,
+  WORKLOAD_ENDPOINT,
+  type Route,
+  type ServiceComponent,
+  type TargetFile,
+  type TargetService,
+} from "./schema.ts";
 import { placeholdersOf } from "./template.ts";
 
 export type IngressSpec = z.output<typeof ingressSchema>;
@@ -43,9 +50,45 @@ function portsOf(service: TargetService): string[] {
   return service.external === undefined ? service.ports : Object.keys(service.external.ports);
 }
 
+/** The egresses a route names: one, or the several its pairs are dealt over. */
+export function routeEgresses(route: Route): string[] {
+  return typeof route.egress === "string" ? [route.egress] : route.egress;
+}
+
+/**
+ * The service playing a reference pipeline role, if one does (docs/targets.md, "The reference
+ * pipeline as a target"); the cross-check allows at most one per role but `sink`.
+ */
+export function servicePlaying(
+  target: LoadedTarget,
+  component: ServiceComponent,
+): TargetService | undefined {
+  return target.spec.services.find((service) => service.component === component);
+}
+
+/** The roles the reference runner's evidence reads (harness/experiment/observer.ts). */
+const REFERENCE_EVIDENCE_ROLES: readonly ServiceComponent[] = ["forwarder", "buffer"];
+
+/**
+ * Whether services play the reference pipeline's forwarder and buffer: then the run reads the
+ * reference runner's evidence (the buffer's /stats, every service's /drops, the config service's
+ * published configs) instead of judging from outside alone.
+ */
+export function playsReferencePipeline(target: LoadedTarget): boolean {
+  return REFERENCE_EVIDENCE_ROLES.every((role) => servicePlaying(target, role) !== undefined);
+}
+
+/** The placeholders whose values come from the experiment the target runs (run.ts). */
+export const RUN_PLACEHOLDERS = ["jobs.json", "datasets.json", "limits.json"] as const;
+export type RunPlaceholder = (typeof RUN_PLACEHOLDERS)[number];
+
 /** The keys a template of `service` may use under the variables of every variant. */
 function knownPlaceholders(spec: NamedTarget, service: TargetService): Set<string> {
-  const keys = new Set(["host", "dataDir", "configDir", "service"]);
+  // The run's own values (topology.ts): the harness's Node and the target file's directory, to
+  // run a script shipped beside the target; the routes' jobs, the workload's datasets and the
+  // experiment's reference pipeline limits, as JSON, for a config service that needs them.
+  const keys = new Set(["host", "dataDir", "configDir", "service", "node", "targetDir"]);
+  for (const key of RUN_PLACEHOLDERS) keys.add(key);
   for (const port of portsOf(service)) keys.add(`port.${port}`);
   for (const link of spec.links)
     for (const part of ["host", "port", "address"]) keys.add(`link.${link.name}.${part}`);
@@ -60,6 +103,44 @@ function variableNames(spec: NamedTarget): Set<string> {
     ...Object.keys(spec.variables),
     ...Object.values(spec.variants).flatMap((variables) => Object.keys(variables)),
   ]);
+}
+
+/** Services playing reference pipeline roles: an HTTP port each, one per role but sinks. */
+function checkRoles(spec: NamedTarget): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  spec.services.forEach((service, index) => {
+    const role = service.component;
+    if (role === undefined) return;
+    if (service.process === undefined)
+      problems.push(
+        `services[${index}].component: "${role}": expected a process service; an external one plays no role`,
+      );
+    else if (portsOf(service).length === 0)
+      problems.push(
+        `services[${index}].component: "${role}": expected a port, the first of which serves its HTTP API`,
+      );
+    const other = seen.get(role);
+    if (other !== undefined && role !== "sink")
+      problems.push(
+        `services[${index}].component: "${role}": already played by ${other}; expected one ${role}`,
+      );
+    seen.set(role, service.name);
+  });
+  const evidence = REFERENCE_EVIDENCE_ROLES.filter((role) => seen.has(role));
+  if (evidence.length === 0) return problems;
+  if (evidence.length < REFERENCE_EVIDENCE_ROLES.length)
+    problems.push(
+      `services: plays ${evidence.join(", ")} of the reference pipeline; expected all of ${REFERENCE_EVIDENCE_ROLES.join(", ")} (the reference runner's evidence reads both), or neither`,
+    );
+  // The reference runner's evidence reads every service's /healthz and /drops.
+  spec.services.forEach((service, index) => {
+    if (service.component === undefined)
+      problems.push(
+        `services[${index}].component: missing: a target playing the reference pipeline's ${evidence.join(" and ")} needs a role for every service (${REFERENCE_EVIDENCE_ROLES.join(", ")}, config, pusher or sink)`,
+      );
+  });
+  return problems;
 }
 
 /** Problems of a schema-valid target, each `path: value: what was expected`. */
@@ -164,11 +245,17 @@ function crossCheck(spec: NamedTarget, dir: string, templates: Map<string, strin
     });
   });
   spec.routes.forEach((route, index) => {
-    if (!egressNames.includes(route.egress))
+    for (const egress of routeEgresses(route))
+      if (!egressNames.includes(egress))
+        problems.push(
+          `routes[${index}].egress: "${egress}": expected one of: ${egressNames.join(", ")}`,
+        );
+    if (route.match?.tenants !== undefined && route.match.jobTenants !== undefined)
       problems.push(
-        `routes[${index}].egress: "${route.egress}": expected one of: ${egressNames.join(", ")}`,
+        `routes[${index}].match.jobTenants: true: expected either tenants or jobTenants, not both`,
       );
   });
+  problems.push(...checkRoles(spec));
   spec.declared.forEach((declared, index) => {
     if ("egress" in declared) {
       if (!egressNames.includes(declared.egress))
@@ -313,6 +400,8 @@ export function checkExperimentOnTarget(
     })),
     ...experiment.rollbacks.map((fault, index) => ({ fault, where: `rollbacks[${index}]` })),
   ].filter(({ fault }) => fault.kind.startsWith("config."));
+  // Config faults act on the service playing the config service, where the target has one.
+  if (servicePlaying(target, "config") !== undefined) configFaults.length = 0;
   const problems = [
     ...configFaults.map(
       ({ fault, where: at }) =>

@@ -8,17 +8,24 @@
 // The method, the heals and the rollbacks are the reference runner's own phases: the fault
 // families act on a target's services, links and recorders by name. What differs is where the
 // evidence comes from: the workload's record, Spillway's recorders, the OS, and each service's
-// own readiness probe; never a /stats endpoint.
+// own readiness probe; never a /stats endpoint. A target whose services play the reference
+// pipeline's forwarder and buffer (docs/targets.md, "The reference pipeline as a target") is the
+// exception: its evidence is the reference runner's own (the Observer, the drain on the buffer,
+// settleVerdict), so that the reference pipeline run as a target is judged exactly as built in.
 
 import { seededRng } from "../../pipeline/core/seeded-rng.ts";
 import type { Experiment } from "../experiment/definition.ts";
-import type { Journal } from "../experiment/journal.ts";
+import type { Journal, Verdict } from "../experiment/journal.ts";
+import { Observer } from "../experiment/observer.ts";
+import { drain } from "../experiment/phases/drain.ts";
 import { healAll, runRollbacks } from "../experiment/phases/heal.ts";
 import { steadyStateHolds } from "../experiment/phases/hypothesis.ts";
 import { runMethod } from "../experiment/phases/method.ts";
+import { watchRecoveryTail } from "../experiment/phases/recovery.ts";
+import { settleVerdict } from "../experiment/phases/verdict.ts";
 import { journalOf, type RunOptions } from "../experiment/runner.ts";
 import { Interrupted, RunState } from "../experiment/run-state.ts";
-import { collectDeliveries } from "../ledger/collect.ts";
+import { collectDeliveries, readPublishedConfig } from "../ledger/collect.ts";
 import { JobRecord } from "../ledger/job-record.ts";
 import { registerCleanup, signalReceived } from "../runtime/cleanup.ts";
 import { every } from "../runtime/every.ts";
@@ -26,11 +33,18 @@ import { realClock } from "../../pipeline/host/real-seam.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { toxiproxyLinks } from "../runtime/toxiproxy-links.ts";
 import { resolveWorkloadOptions } from "../workload/options.ts";
-import { tenantNames } from "../workload/tenants.ts";
+import { selectJobTenants, tenantNames } from "../workload/tenants.ts";
 import { Workload } from "../workload/workload.ts";
 import { createIngress } from "./ingress/index.ts";
 import type { Ingress } from "./ingress/ingress.ts";
-import { defaultVariant, type LoadedTarget } from "./load.ts";
+import {
+  defaultVariant,
+  playsReferencePipeline,
+  routeEgresses,
+  type RunPlaceholder,
+  servicePlaying,
+  type LoadedTarget,
+} from "./load.ts";
 import { TargetObserver } from "./observer.ts";
 import { startTarget, type StartedTarget } from "./topology.ts";
 import { owedEvents, readCounter, settleTargetVerdict } from "./verdict.ts";
@@ -44,6 +58,23 @@ const targetRuntime: Runtime = {
   start: () => Promise.reject(new Error("a target is started by startTarget")),
 };
 
+/**
+ * Where a run's evidence comes from and how it is judged: from outside (the target's own
+ * readiness probes, the OS, the recorders), or the reference runner's sources for a target
+ * playing the reference pipeline. Chosen once, by what the target declares.
+ */
+interface Evidence {
+  /** Which services are unhealthy now, for the steady-state hypothesis. */
+  health(): Promise<{ unhealthy: string[] }>;
+  /** The buffer's bytes ÷ its bound, for progress; 0 where no buffer is read. */
+  bufferFill(): number;
+  drain(): Promise<boolean>;
+  watchRecovery(): Promise<void>;
+  /** Takes the last readings and stops reading; idempotent. */
+  stop(): Promise<void>;
+  settle(): Promise<Verdict>;
+}
+
 /** What one run on a target holds beside the RunState. */
 interface TargetRun {
   state: RunState;
@@ -51,36 +82,76 @@ interface TargetRun {
   variant: string | undefined;
   started: StartedTarget | null;
   ingress: Ingress | null;
-  observer: TargetObserver | null;
+  evidence: Evidence | null;
   countersAtStart: Array<number | null>;
 }
 
-/** The jobs the routes make: every (tenant, dataset) a route matches, at its egress. */
+/**
+ * The jobs the routes make: every (tenant, dataset) a route matches, at its egress, or dealt
+ * over its egresses in turn, as the reference topology deals its jobs over its sinks
+ * (harness/experiment/reference-topology.ts). The destination is `<egress>/all`, or
+ * `<egress>/<tenant>.<dataset>` at an HTTP egress that records the destination from the path,
+ * which is where a pusher given these jobs posts (docs/targets.md, "Routes").
+ */
 export function routeJobs(target: LoadedTarget, experiment: Experiment) {
   const workload = resolveWorkloadOptions(experiment.workload);
   const tenants = tenantNames(workload.tenants);
-  return target.spec.routes.flatMap((route) =>
-    (route.match?.tenants ?? tenants).flatMap((tenant) =>
-      (route.match?.datasets ?? workload.datasets).map((dataset) => ({
-        tenant,
-        dataset,
-        destination: `${route.egress}/all`,
-      })),
-    ),
+  const fromPath = new Set(
+    target.egresses
+      .filter(({ spec }) => spec.kind === "http" && spec.destinationFromPath === true)
+      .map(({ name }) => name),
   );
+  return target.spec.routes.flatMap((route) => {
+    const egresses = routeEgresses(route);
+    const routeTenants =
+      route.match?.jobTenants === true
+        ? selectJobTenants(workload)
+        : (route.match?.tenants ?? tenants);
+    const pairs = routeTenants.flatMap((tenant) =>
+      (route.match?.datasets ?? workload.datasets).map((dataset) => ({ tenant, dataset })),
+    );
+    return pairs.map(({ tenant, dataset }, index) => {
+      const egress = egresses[index % egresses.length]!;
+      const path = fromPath.has(egress) ? `${tenant}.${dataset}` : "all";
+      return { tenant, dataset, destination: `${egress}/${path}` };
+    });
+  });
+}
+
+/** The placeholders the experiment gives the target's templates (load.ts, RUN_PLACEHOLDERS). */
+function runValues(
+  jobs: ReturnType<typeof routeJobs>,
+  experiment: Experiment,
+): Record<RunPlaceholder, string> {
+  return {
+    "jobs.json": JSON.stringify(jobs),
+    "datasets.json": JSON.stringify(resolveWorkloadOptions(experiment.workload).datasets),
+    "limits.json": JSON.stringify(experiment.topology.limits ?? {}),
+  };
 }
 
 /** Ports, links, files, recorders and services, each ready; the routes as the job record. */
 export async function startTargetServices(run: TargetRun): Promise<void> {
   const { state, target } = run;
   await state.step("start", `start target ${target.spec.name}`, async () => {
-    state.jobs = new JobRecord(routeJobs(target, state.experiment), 0);
+    const jobs = routeJobs(target, state.experiment);
+    state.jobs = new JobRecord(jobs, 0);
     const started = await startTarget(target, {
       links: state.proxies as ReturnType<typeof toxiproxyLinks>,
+      runValues: runValues(jobs, state.experiment),
       ...(run.variant === undefined ? {} : { variant: run.variant }),
     });
     run.started = started;
     state.topology = started;
+    // As the reference runner does (phases/start.ts): the config its config service publishes
+    // at the start, for config.revert and the verdict; config faults find it by its role.
+    const config = servicePlaying(target, "config");
+    if (config !== undefined)
+      state.jobs.snapshot(
+        await readPublishedConfig(started.net, { url: started.service(config.name).url() }, () =>
+          state.clock.now(),
+        ),
+      );
     for (const [service, megabytes] of Object.entries(state.experiment.topology.memoryCapMb ?? {}))
       started.service(service).setMemoryCap(megabytes);
     run.countersAtStart = await Promise.all(
@@ -91,7 +162,48 @@ export async function startTargetServices(run: TargetRun): Promise<void> {
   });
 }
 
-/** The observer and the workload, sending through the ingress link. */
+/** The evidence from outside (docs/targets.md, "Evidence" and "The verdict"). */
+function outsideEvidence(run: TargetRun, started: StartedTarget): Evidence {
+  const observer = new TargetObserver(started);
+  observer.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    health: () => observer.health(),
+    bufferFill: () => 0,
+    drain: () => drainTarget(run.state, started),
+    watchRecovery: () => watchTargetRecovery(run.state, observer),
+    stop: () => (stopping ??= observer.stop()),
+    settle: () =>
+      settleTargetVerdict(run.state, {
+        started,
+        observer,
+        countersAtStart: run.countersAtStart,
+        acknowledgement: run.ingress?.acknowledgement ?? "",
+      }),
+  };
+}
+
+/**
+ * The reference runner's evidence (harness/experiment/runner.ts) on a target playing the
+ * reference pipeline: the Observer reads the buffer's /stats, every service's /drops and the
+ * config service's published configs; the drain waits on the buffer; settleVerdict judges.
+ */
+function referenceEvidence(state: RunState, started: StartedTarget): Evidence {
+  const observer = new Observer(started, state.experiment.topology.maxBufferMemoryMb);
+  state.observer = observer;
+  observer.start();
+  let stopping: Promise<void> | undefined;
+  return {
+    health: () => observer.health(),
+    bufferFill: () => (observer.latestBuffer()?.bytes ?? 0) / state.limits.maxBufferBytes,
+    drain: () => drain(state),
+    watchRecovery: () => watchRecoveryTail(state),
+    stop: () => (stopping ??= observer.stop()),
+    settle: () => settleVerdict(state),
+  };
+}
+
+/** The evidence, the observer started, and the workload, sending through the ingress link. */
 export function startTargetWorkload(run: TargetRun): number {
   const { state, started } = run;
   if (started === null) throw new Error("the workload needs a started target");
@@ -104,8 +216,9 @@ export function startTargetWorkload(run: TargetRun): number {
     ...{ maxAttempts, requestTimeoutMs, retryBaseMs, retryMaxMs, maxRetryAfterMs },
   });
   run.ingress = ingress;
-  run.observer = new TargetObserver(started);
-  run.observer.start();
+  run.evidence = playsReferencePipeline(run.target)
+    ? referenceEvidence(state, started)
+    : outsideEvidence(run, started);
   state.workload = new Workload(
     {
       clock: state.clock,
@@ -141,9 +254,7 @@ async function recordedSoFar(started: StartedTarget): Promise<number> {
  * counts it), or the drain's timeout. A pipeline that retries less often than the quiet period
  * looks drained too early (docs/targets.md, "Pitfalls").
  */
-export async function drainTarget(run: TargetRun): Promise<boolean> {
-  const { state, started } = run;
-  if (started === null) return false;
+async function drainTarget(state: RunState, started: StartedTarget): Promise<boolean> {
   const { timeout, quiet } = state.experiment.drain;
   // Copies included: an event routed to two egresses is owed at both (docs/targets.md, "Routes").
   const owed = owedEvents(state.producing().record, state.jobs!);
@@ -168,9 +279,8 @@ export async function drainTarget(run: TargetRun): Promise<boolean> {
 }
 
 /** After the drain, keep watching until every service is healthy or the recovery bound passed. */
-export async function watchTargetRecovery(run: TargetRun): Promise<void> {
-  const { state, observer } = run;
-  if (observer === null || state.lastHealAt === null) return;
+async function watchTargetRecovery(state: RunState, observer: TargetObserver): Promise<void> {
+  if (state.lastHealAt === null) return;
   const until = state.lastHealAt + state.experiment.recoveryBound;
   while (state.clock.now() < until) {
     const latest = observer.healthSamples[observer.healthSamples.length - 1];
@@ -186,7 +296,7 @@ async function runUntilFaultsEnd(run: TargetRun, onStarted: () => void): Promise
   await startTargetServices(run);
   onStarted();
   const workloadStart = startTargetWorkload(run);
-  const health = () => run.observer!.health();
+  const health = () => run.evidence!.health();
   await state.step("warmup", `warm up ${experiment.warmup} ms`, () =>
     state.sleep(experiment.warmup),
   );
@@ -204,30 +314,23 @@ async function finish(run: TargetRun): Promise<void> {
   await healAll(state);
   await runRollbacks(state);
   const { workload } = state;
-  const { observer, started } = run;
-  if (workload === null || observer === null || started === null) return;
+  const { evidence } = run;
+  if (workload === null || evidence === null) return;
   if (state.status === "completed")
-    state.deviated = !(await steadyStateHolds(state, "after", () => observer.health()).catch(
+    state.deviated = !(await steadyStateHolds(state, "after", () => evidence.health()).catch(
       () => false,
     ));
   await state.step("drain", "stop workload", () => workload.stop()).catch(() => undefined);
   await run.ingress?.close().catch(() => undefined);
-  state.drained = await state.step("drain", "drain", () => drainTarget(run)).catch(() => false);
+  state.drained = await state.step("drain", "drain", () => evidence.drain()).catch(() => false);
   if (state.status === "completed")
     await state
-      .step("recovery", "watch recovery", () => watchTargetRecovery(run))
+      .step("recovery", "watch recovery", () => evidence.watchRecovery())
       .catch(() => undefined);
-  await observer.stop();
+  await evidence.stop();
   if (state.status !== "completed" && state.status !== "aborted") return;
   state.verdict = await state
-    .step("verdict", "settle the ledgers and check the invariants", () =>
-      settleTargetVerdict(state, {
-        started,
-        observer,
-        countersAtStart: run.countersAtStart,
-        acknowledgement: run.ingress?.acknowledgement ?? "",
-      }),
-    )
+    .step("verdict", "settle the ledgers and check the invariants", () => evidence.settle())
     .catch((failure) => {
       state.status = "failed";
       state.error = (failure as Error).stack ?? String(failure);
@@ -258,7 +361,7 @@ export async function runOnTarget(
     variant,
     started: null,
     ingress: null,
-    observer: null,
+    evidence: null,
     countersAtStart: [],
   };
   let finishing: Promise<void> | null = null;
@@ -280,7 +383,7 @@ export async function runOnTarget(
       phase: state.phase,
       elapsedMs: state.since(),
       eventsPerSecond: state.workload.stats().eventsPerSecond,
-      bufferFill: 0,
+      bufferFill: run.evidence?.bufferFill() ?? 0,
     });
   });
   try {
@@ -298,7 +401,7 @@ export async function runOnTarget(
       await finish(run);
     } finally {
       progress.cancel();
-      await run.observer?.stop().catch(() => undefined);
+      await run.evidence?.stop().catch(() => undefined);
       await run.ingress?.close().catch(() => undefined);
       await state.topology?.stop().catch(() => undefined);
       await links.close().catch(() => undefined);

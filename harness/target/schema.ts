@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { NAME_PATTERN } from "../../pipeline/core/event.ts";
 import { durationSchema } from "../experiment/duration.ts";
+import { COMPONENT_KINDS } from "../runtime/topology.ts";
 
 /** Service, egress, port and link names: what a placeholder or a fault may name. */
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -108,6 +109,12 @@ const serviceSchema = z
     readyTimeout: durationSchema.default(20_000),
     /** The memory it may use (its process group's RSS, a container's memory), for bounded-buffer. */
     memoryMbMax: z.number().positive().max(MEMORY_MB_MAX).optional(),
+    /**
+     * The reference pipeline's role it plays, its first port its HTTP API: config faults and the
+     * reference runner's evidence find it by this (docs/targets.md, "The reference pipeline as a
+     * target").
+     */
+    component: z.enum(COMPONENT_KINDS).optional(),
   })
   .superRefine((service, context) => {
     const kinds = [service.process, service.container, service.external].filter(
@@ -142,11 +149,14 @@ const egressEntrySchema = z.looseObject({ name: nameSchema, kind: z.string() });
 
 const matchSchema = z.strictObject({
   tenants: z.array(z.string().regex(NAME_PATTERN)).min(1).optional(),
+  /** The workload's job tenants (its `jobTenants`, else its `jobShare`), as the reference's jobs. */
+  jobTenants: z.literal(true).optional(),
   datasets: z.array(z.string().regex(NAME_PATTERN)).min(1).optional(),
 });
 
 const routeSchema = z.strictObject({
-  egress: nameSchema,
+  /** An egress, or several that the matched (tenant, dataset) pairs are dealt over in turn. */
+  egress: z.union([nameSchema, z.array(nameSchema).min(1)]),
   /** Which events are expected there; all when absent. */
   match: matchSchema.optional(),
 });
@@ -205,6 +215,7 @@ export type TargetService = TargetFile["services"][number];
 export type TargetLink = TargetFile["links"][number];
 export type Readiness = NonNullable<TargetService["ready"]>;
 export type Route = TargetFile["routes"][number];
+export type ServiceComponent = NonNullable<TargetService["component"]>;
 export type Declared = TargetFile["declared"][number];
 
 /** Types a target written in TypeScript; it is validated when loaded. */

@@ -60,6 +60,8 @@ export interface StartTargetOptions {
   /** Where run directories are made (default the OS temp dir). */
   tempRoot?: string;
   keepRunDir?: boolean;
+  /** The placeholders whose values the experiment gives (load.ts, RUN_PLACEHOLDERS), by key. */
+  runValues?: Readonly<Record<string, string>>;
 }
 
 /** Nodes in start order: everything a node connects to (its links' `to`) before it. */
@@ -126,6 +128,7 @@ class RunningTarget implements StartedTarget {
   private readonly links: ToxiproxyLinks;
   private readonly watchdog: Watchdog;
   private readonly keepRunDir: boolean;
+  private readonly runValues: Readonly<Record<string, string>>;
   private readonly unregister: () => void;
   private stopping: Promise<void> | undefined;
 
@@ -140,6 +143,7 @@ class RunningTarget implements StartedTarget {
     this.runDir = runDir;
     this.links = options.links;
     this.keepRunDir = options.keepRunDir ?? false;
+    this.runValues = options.runValues ?? {};
     this.watchdog = startWatchdog(process.execPath);
     const links: LinkSpec[] = target.spec.links.map((link) => ({
       name: link.name,
@@ -235,7 +239,12 @@ class RunningTarget implements StartedTarget {
     }
     this.ingressAddress = linkAddresses.get(this.target.ingress.link)!;
 
-    const common = new Map<string, string>([["host", LOOPBACK]]);
+    const common = new Map<string, string>([
+      ["host", LOOPBACK],
+      ["node", process.execPath],
+      ["targetDir", path.dirname(this.target.file)],
+      ...Object.entries(this.runValues),
+    ]);
     for (const [name, address] of linkAddresses) {
       common.set(`link.${name}.host`, address.host);
       common.set(`link.${name}.port`, String(address.port));
@@ -340,10 +349,12 @@ class RunningTarget implements StartedTarget {
     const portOf = (name: string): number => ports.get(`${service.name}:${name}`)!;
     const firstPort = service.ports[0];
     const readiness = probeOf(ready, portOf);
+    // A service playing a reference pipeline role serves its HTTP API on its first port.
+    const scheme = service.component === undefined ? "tcp" : "http";
     const address = (kind: string): string =>
       firstPort === undefined
         ? `${kind}://${service.name}`
-        : `tcp://${LOOPBACK}:${portOf(firstPort)}`;
+        : `${scheme}://${LOOPBACK}:${portOf(firstPort)}`;
     if (launch === undefined) {
       const paths = { dataDir, configDir };
       const handle = await this.containerFor(
@@ -371,6 +382,10 @@ class RunningTarget implements StartedTarget {
       readiness,
       readyTimeoutMs: service.readyTimeout,
       ...(launch.package === undefined ? {} : { packageHint: launch.package }),
+      // A service playing a reference pipeline role serves its HTTP API on its first port, where
+      // config faults and the reference runner's evidence reach it (docs/targets.md, "The
+      // reference pipeline as a target").
+      ...(service.component === undefined ? {} : { component: service.component }),
       address: address("process"),
     });
     this.targetServices.push(handle);

@@ -30,6 +30,7 @@ import {
   type LedgerStream,
 } from "../ledger/ledger.ts";
 import type { WorkloadRecord } from "../workload/record.ts";
+import { routeEgresses } from "./load.ts";
 import type { TargetObserver } from "./observer.ts";
 import type { StartedTarget } from "./topology.ts";
 
@@ -302,7 +303,7 @@ export async function settleTargetVerdict(
     else counterUnread.push(`${counter.service} ${counter.metric} (${read.unknown})`);
   }
 
-  const routed = [...new Set(target.spec.routes.map((route) => route.egress))];
+  const routed = [...new Set(target.spec.routes.flatMap(routeEgresses))];
   const windows = faultWindows(state.steps, state.since());
   const perEgress = routed.map((egress) => {
     const egressSpans = spansOf.get(egress) ?? [];

@@ -16,6 +16,7 @@ import {
   type BacklogReading,
 } from "./recovery.ts";
 import { computeLedger } from "../../ledger/ledger.ts";
+import { firstOf } from "../../faults/targets.ts";
 import type { Verdict } from "../journal.ts";
 import { configEvidence } from "../config-evidence.ts";
 import { ledgerStreams, withinWindow } from "../ledger-input.ts";
@@ -152,7 +153,7 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
     unreadableDrops: observer.unreadable(),
     indeterminateShareMax: experiment.verdict.indeterminateShareMax,
     buffer: {
-      service: topology.service("buffer").name,
+      service: firstOf(topology, "buffer").name,
       samples: observer.bufferSamples,
       bounds: {
         maxBufferBytes: limits.maxBufferBytes,

@@ -26,6 +26,12 @@ export const egressSchema = z.discriminatedUnion("kind", [
         .string()
         .regex(/^\/[!-~]*$/, "expected a URL path starting with /")
         .optional(),
+      /**
+       * Each record names the destination its request's path ends with (`/ingest/<tenant>.<dataset>`),
+       * as the reference sink's do, and the routes' jobs at this egress are `<egress>/<tenant>.<dataset>`
+       * (docs/targets.md, "The reference pipeline as a target").
+       */
+      destinationFromPath: z.boolean().optional(),
     })
     .strict(),
   z.object({ kind: z.literal("syslog"), framing: z.enum(FRAMINGS).optional() }).strict(),
@@ -46,6 +52,8 @@ export interface RecorderSpec {
   kind: RecorderKind;
   /** syslog, http: the port the recorder receives on (the pipeline sends there, via its link). */
   listenPort?: number;
+  /** http: each record names its request path's last segment instead of `destination`. */
+  destinationFromPath?: boolean;
   framing?: Framing;
   /** file: the file to tail. */
   path?: string;
@@ -85,7 +93,11 @@ function kindArguments(spec: RecorderSpec): string[] {
         ...(spec.framing === undefined ? [] : ["--framing", spec.framing]),
       ];
     case "http":
-      return ["--listen-port", String(requiredField<number>(spec, "listenPort"))];
+      return [
+        "--listen-port",
+        String(requiredField<number>(spec, "listenPort")),
+        ...(spec.destinationFromPath === true ? ["--destination-from-path"] : []),
+      ];
     case "file":
       return ["--path", requiredField<string>(spec, "path")];
     case "redis-streams":

@@ -3,7 +3,7 @@
 //
 //   node harness/target/recorders/main.ts --kind syslog --port 0 --data-dir D [--destination all]
 //     syslog:        --listen-port P [--framing octet-counting|lf|auto]
-//     http:          --listen-port P
+//     http:          --listen-port P [--destination-from-path]
 //     file:          --path F
 //     redis-streams: --redis host:port --stream S [--group G] [--consumer C]
 
@@ -15,7 +15,7 @@ import { FRAMINGS, type Framing } from "./syslog-framing.ts";
 
 export type RecorderSource =
   | { kind: "syslog"; listenPort: number; framing: Framing }
-  | { kind: "http"; listenPort: number }
+  | { kind: "http"; listenPort: number; destinationFromPath: boolean }
   | { kind: "file"; path: string }
   | {
       kind: "redis-streams";
@@ -30,7 +30,10 @@ export interface RecorderOptions {
   /** The admin server's port (0 picks a free one). */
   port: number;
   dataDir: string;
-  /** Stored in every record, as the reference sink stores the path's destination. */
+  /**
+   * Stored in every record, as the reference sink stores the path's destination (an HTTP
+   * recorder with `destinationFromPath` stores each request's own instead).
+   */
   destination: string;
   instance: string;
   parentPid?: number;
@@ -90,6 +93,10 @@ function program(): Command {
     )
     .option("--instance <name>", "the name in logs and metrics", "recorder")
     .option("--listen-port <port>", "syslog, http: the port to receive on", listenPortNumber)
+    .option(
+      "--destination-from-path",
+      "http: each record names the destination its request's path ends with (POST /ingest/<destination>), as the reference sink's records do",
+    )
     .addOption(
       new Option("--framing <framing>", "syslog: RFC 6587 framing")
         .choices(FRAMINGS)
@@ -128,6 +135,7 @@ interface ParsedFlags {
   destination: string;
   instance: string;
   listenPort?: number;
+  destinationFromPath?: boolean;
   framing: Framing;
   path?: string;
   redis?: { host: string; port: number };
@@ -161,7 +169,11 @@ function sourceOf(flags: ParsedFlags, kind: RecorderKind): RecorderSource {
         framing: flags.framing,
       };
     case "http":
-      return { kind, listenPort: required(flags.listenPort, "--listen-port", kind) };
+      return {
+        kind,
+        listenPort: required(flags.listenPort, "--listen-port", kind),
+        destinationFromPath: flags.destinationFromPath === true,
+      };
     case "file":
       return { kind, path: required(flags.path, "--path", kind) };
     case "redis-streams": {

@@ -20,6 +20,7 @@ import type { ScannedEvents } from "../identity.ts";
 
 interface PendingArrivals {
   scanned: ScannedEvents;
+  destination: string;
   resumeAt: unknown;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -89,13 +90,14 @@ export class RecordLog {
 
   /**
    * Records `scanned` durably, with `resumeAt` (JSON) saying where its source resumes after a
-   * restart, returned by the next `load`. Nothing is written when nothing arrived. Rejects once
-   * the disk has failed (the failure is kept in `diskFailure`).
+   * restart, returned by the next `load`, under `destination` (default the recorder's own).
+   * Nothing is written when nothing arrived. Rejects once the disk has failed (the failure is
+   * kept in `diskFailure`).
    */
-  add(scanned: ScannedEvents, resumeAt?: unknown): Promise<void> {
+  add(scanned: ScannedEvents, resumeAt?: unknown, destination = this.destination): Promise<void> {
     if (!hasArrivals(scanned)) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.pending.push({ scanned, resumeAt, resolve, reject });
+      this.pending.push({ scanned, destination, resumeAt, resolve, reject });
       this.flushing ??= this.flushLoop();
     });
   }
@@ -109,34 +111,45 @@ export class RecordLog {
     while (this.pending.length > 0) {
       const batch = this.pending;
       this.pending = [];
-      const events: EventId[] = [];
-      const corrupt: EventId[] = [];
+      // One record per destination (most batches have one), all made durable by one write.
+      const byDestination = new Map<string, { events: EventId[]; corrupt: EventId[] }>();
       let resumeAt: unknown;
       for (const arrivals of batch) {
-        for (const id of arrivals.scanned.events) events.push(id);
-        for (const id of arrivals.scanned.corrupt) corrupt.push(id);
+        let gathered = byDestination.get(arrivals.destination);
+        if (gathered === undefined)
+          byDestination.set(arrivals.destination, (gathered = { events: [], corrupt: [] }));
+        for (const id of arrivals.scanned.events) gathered.events.push(id);
+        for (const id of arrivals.scanned.corrupt) gathered.corrupt.push(id);
         if (arrivals.resumeAt !== undefined) resumeAt = arrivals.resumeAt;
       }
-      const record: SinkRecord = {
-        index: this.records.length,
-        at: this.clock.now(),
-        destination: this.destination,
-        count: events.length,
-        streams: toStreamRanges(events),
-        corrupt: toStreamRanges(corrupt),
-      };
-      const stored: StoredRecord = resumeAt === undefined ? record : { ...record, resumeAt };
+      const at = this.clock.now();
+      const records = [...byDestination].map(
+        ([destination, { events, corrupt }], offset): SinkRecord => ({
+          index: this.records.length + offset,
+          at,
+          destination,
+          count: events.length,
+          streams: toStreamRanges(events),
+          corrupt: toStreamRanges(corrupt),
+        }),
+      );
+      // `load` takes the last resumeAt it reads: it goes on the last line of the write.
+      const lines = records.map((record, offset): StoredRecord =>
+        resumeAt === undefined || offset < records.length - 1 ? record : { ...record, resumeAt },
+      );
       try {
         await this.diskFailure.run(`append to ${RECORD_FILE}`, () =>
-          this.file.appendDurably(JSON.stringify(stored) + "\n"),
+          this.file.appendDurably(lines.map((line) => JSON.stringify(line) + "\n").join("")),
         );
       } catch (error) {
         for (const arrivals of batch) arrivals.reject(error);
         continue;
       }
-      this.records.push(record);
-      this.recorded.inc(events.length);
-      this.corrupt.inc(corrupt.length);
+      this.records.push(...records);
+      for (const { events, corrupt } of byDestination.values()) {
+        this.recorded.inc(events.length);
+        this.corrupt.inc(corrupt.length);
+      }
       for (const arrivals of batch) arrivals.resolve();
     }
     this.flushing = null;
