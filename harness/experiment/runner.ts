@@ -155,8 +155,30 @@ export function journalOf(state: RunState): Journal {
   };
 }
 
-export async function runExperiment(experiment: Experiment, options: RunOptions): Promise<Journal> {
-  const state = newRunState(experiment, options);
+/** What differs between a run on a runtime and a run on a target: the phases and the releases. */
+export interface RunDriver {
+  /** The cleanup's label, for error messages: `experiment nov14-2024`. */
+  label: string;
+  /** Start, warm up, the hypothesis before, the method; calls `onStarted` once services run. */
+  untilFaultsEnd(onStarted: () => void): Promise<void>;
+  /** Heal, roll back, the hypothesis after, drain, the verdict. */
+  finish(): Promise<void>;
+  /** Releases what the run holds beside its topology and links (an ingress, an observer). */
+  release?(): Promise<void>;
+  /** The buffer's fill for the progress line (0 when there is none to read). */
+  bufferFill(): number;
+}
+
+/**
+ * Drives one run's phases over `state` (docs/architecture.md §6): the faults' phases, then,
+ * also after a failure or an interruption (Ctrl-C), healing, rollbacks, the drain and the
+ * verdict, then the release of everything started. Returns the journal.
+ */
+export async function drivePhases(
+  state: RunState,
+  driver: RunDriver,
+  onProgress: RunOptions["onProgress"],
+): Promise<Journal> {
   let finishing: Promise<void> | null = null;
   let unregister: (() => void) | null = null;
   // Registered once the topology runs, so that on SIGINT/SIGTERM it runs before the runtime's
@@ -166,7 +188,7 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   const registerInterruption = (): void => {
     if (state.runtime.kind === "sim") return;
     unregister = registerCleanup({
-      label: `experiment ${experiment.name}`,
+      label: driver.label,
       run: async () => {
         if (state.status === "completed") state.status = "interrupted";
         state.interruption.abort();
@@ -176,18 +198,17 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
     });
   };
   const progress = every(state.clock, 1_000, () => {
-    if (state.workload === null || options.onProgress === undefined) return;
-    const fill = (state.observer?.latestBuffer()?.bytes ?? 0) / state.limits.maxBufferBytes;
-    options.onProgress({
+    if (state.workload === null || onProgress === undefined) return;
+    onProgress({
       phase: state.phase,
       elapsedMs: state.since(),
       eventsPerSecond: state.workload.stats().eventsPerSecond,
-      bufferFill: fill,
+      bufferFill: driver.bufferFill(),
     });
   });
 
   try {
-    await runUntilFaultsEnd(state, registerInterruption);
+    await driver.untilFaultsEnd(registerInterruption);
   } catch (failure) {
     if (failure instanceof Interrupted || state.interrupted() || signalReceived() !== null)
       state.status = "interrupted";
@@ -199,9 +220,10 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
 
   finishing = (async () => {
     try {
-      await finish(state);
+      await driver.finish();
     } finally {
       progress.cancel();
+      await driver.release?.().catch(() => undefined);
       await state.topology?.stop().catch(() => undefined);
       await state.linkProvider.close().catch(() => undefined);
     }
@@ -209,4 +231,18 @@ export async function runExperiment(experiment: Experiment, options: RunOptions)
   await finishing;
   (unregister as (() => void) | null)?.();
   return journalOf(state);
+}
+
+export async function runExperiment(experiment: Experiment, options: RunOptions): Promise<Journal> {
+  const state = newRunState(experiment, options);
+  return drivePhases(
+    state,
+    {
+      label: `experiment ${experiment.name}`,
+      untilFaultsEnd: (onStarted) => runUntilFaultsEnd(state, onStarted),
+      finish: () => finish(state),
+      bufferFill: () => (state.observer?.latestBuffer()?.bytes ?? 0) / state.limits.maxBufferBytes,
+    },
+    options.onProgress,
+  );
 }

@@ -23,12 +23,10 @@ import { steadyStateHolds } from "../experiment/phases/hypothesis.ts";
 import { runMethod } from "../experiment/phases/method.ts";
 import { watchRecoveryTail } from "../experiment/phases/recovery.ts";
 import { settleVerdict } from "../experiment/phases/verdict.ts";
-import { journalOf, type RunOptions } from "../experiment/runner.ts";
-import { Interrupted, RunState } from "../experiment/run-state.ts";
+import { drivePhases, type RunOptions } from "../experiment/runner.ts";
+import { RunState } from "../experiment/run-state.ts";
 import { collectDeliveries, readPublishedConfig } from "../ledger/collect.ts";
 import { JobRecord } from "../ledger/job-record.ts";
-import { registerCleanup, signalReceived } from "../runtime/cleanup.ts";
-import { every } from "../runtime/every.ts";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { toxiproxyLinks } from "../runtime/toxiproxy-links.ts";
@@ -364,52 +362,20 @@ export async function runOnTarget(
     evidence: null,
     countersAtStart: [],
   };
-  let finishing: Promise<void> | null = null;
-  let unregister: (() => void) | null = null;
-  const registerInterruption = (): void => {
-    unregister = registerCleanup({
+  const journal = await drivePhases(
+    state,
+    {
       label: `experiment ${experiment.name} on target ${target.spec.name}`,
-      run: async () => {
-        if (state.status === "completed") state.status = "interrupted";
-        state.interruption.abort();
-        while (finishing === null) await state.clock.sleep(50);
-        await finishing;
+      untilFaultsEnd: (onStarted) => runUntilFaultsEnd(run, onStarted),
+      finish: () => finish(run),
+      release: async () => {
+        await run.evidence?.stop().catch(() => undefined);
+        await run.ingress?.close().catch(() => undefined);
       },
-    });
-  };
-  const progress = every(state.clock, 1_000, () => {
-    if (state.workload === null || options.onProgress === undefined) return;
-    options.onProgress({
-      phase: state.phase,
-      elapsedMs: state.since(),
-      eventsPerSecond: state.workload.stats().eventsPerSecond,
-      bufferFill: run.evidence?.bufferFill() ?? 0,
-    });
-  });
-  try {
-    await runUntilFaultsEnd(run, registerInterruption);
-  } catch (failure) {
-    if (failure instanceof Interrupted || state.interrupted() || signalReceived() !== null)
-      state.status = "interrupted";
-    else {
-      state.status = "failed";
-      state.error = (failure as Error).stack ?? String(failure);
-    }
-  }
-  finishing = (async () => {
-    try {
-      await finish(run);
-    } finally {
-      progress.cancel();
-      await run.evidence?.stop().catch(() => undefined);
-      await run.ingress?.close().catch(() => undefined);
-      await state.topology?.stop().catch(() => undefined);
-      await links.close().catch(() => undefined);
-    }
-  })();
-  await finishing;
-  (unregister as (() => void) | null)?.();
-  const journal = journalOf(state);
+      bufferFill: () => run.evidence?.bufferFill() ?? 0,
+    },
+    options.onProgress,
+  );
   return {
     ...journal,
     runtime: "process",
