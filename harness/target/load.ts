@@ -367,6 +367,28 @@ export function defaultVariant(target: LoadedTarget): string | undefined {
 /** The sink faults answered by a recorder's /fault: only an http recorder answers pushes. */
 const RECORDER_SINK_FAULTS = ["sink.slow", "sink.error", "sink.throttle"];
 
+/** Process faults on an external service: Spillway did not start it and must not stop it. */
+function externalProcessFaultProblems(experiment: Experiment, target: LoadedTarget): string[] {
+  const external = target.spec.services
+    .filter((service) => service.external !== undefined)
+    .map((service) => service.name);
+  const steps = [
+    ...experiment.method.map((step, index) => ({
+      fault: step.fault,
+      at: `method[${index}].fault`,
+    })),
+    ...experiment.rollbacks.map((fault, index) => ({ fault, at: `rollbacks[${index}]` })),
+  ];
+  return steps.flatMap(({ fault, at }) => {
+    const { kind, service } = fault as { kind: string; service?: unknown };
+    if (!kind.startsWith("process.") || typeof service !== "string" || !external.includes(service))
+      return [];
+    return [
+      `${at}.service: "${service}": ${kind} is refused on an external service (Spillway did not start it); network faults on its links apply`,
+    ];
+  });
+}
+
 /** Sink faults (but sink.down, which takes links down) must name an http egress. */
 function sinkFaultProblems(experiment: Experiment, target: LoadedTarget): string[] {
   const http = target.egresses.filter((egress) => egress.spec.kind === "http").map((e) => e.name);
@@ -409,6 +431,7 @@ export function checkExperimentOnTarget(
     ),
     ...namesProblems(experiment, services, links),
     ...sinkFaultProblems(experiment, target),
+    ...externalProcessFaultProblems(experiment, target),
     ...Object.keys(experiment.expect ?? {})
       .filter((key) => !expectable.includes(key))
       .map(
