@@ -10,7 +10,7 @@ import { loadTarget, parseTarget, type LoadedTarget } from "../harness/target/lo
 import { runOnTarget } from "../harness/target/run.ts";
 
 /** Offered far above what either path takes, so that each runs at its own limit. */
-const OFFERED_EVENTS_PER_S = 200_000;
+const OFFERED_EVENTS_PER_S = 2_000_000;
 const DURATION_MS = 10_000;
 
 function experiment(name: string) {
@@ -35,13 +35,22 @@ function experiment(name: string) {
   );
 }
 
-/** Delivered events per second of the workload's run, and whether every one was settled. */
+/**
+ * Delivered events per second over the time the workload ran (from the end of the start phase
+ * to the workload's stop, which comes after the hypothesis that follows the method), and
+ * whether every event was settled: delivered, none lost.
+ */
 function rate(journal: Journal): { perSecond: number; settled: boolean } {
   const ledger = journal.verdict?.ledger;
   if (journal.status !== "completed" || ledger === undefined)
     throw new Error(`run ${journal.experiment} ${journal.status}: ${journal.error ?? ""}`);
+  const started = journal.steps.find((step) => step.phase === "start");
+  const stopped = journal.steps.find((step) => step.name === "stop workload");
+  if (started === undefined || stopped === undefined)
+    throw new Error(`run ${journal.experiment}: no start or workload stop step in the journal`);
+  const seconds = (stopped.startedMs - started.endedMs) / 1000;
   return {
-    perSecond: Math.round(ledger.delivered / (DURATION_MS / 1000)),
+    perSecond: Math.round(ledger.delivered / seconds),
     settled: ledger.lost === 0 && ledger.delivered === ledger.expected,
   };
 }
