@@ -19,16 +19,54 @@ function listen(server: Server): Promise<number> {
   });
 }
 
-/** `count` distinct free loopback ports (free when this returns; the caller binds them soon). */
-export async function allocatePorts(count: number): Promise<number[]> {
+/** Ports bound and held until each is released, just before its service starts to listen. */
+export interface PortReservation {
+  readonly ports: readonly number[];
+  /** Frees one port (its service is about to bind it); a port not held is ignored. */
+  release(port: number): Promise<void>;
+  releaseAll(): Promise<void>;
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * `count` distinct loopback ports, each held by a listening socket until released: while they
+ * are held, nothing else (a fault proxy listening on port 0, a client's ephemeral port) can be
+ * given one of them, so a service that binds its port just after the release finds it free.
+ */
+export async function reservePorts(count: number): Promise<PortReservation> {
   if (!Number.isInteger(count) || count < 0 || count > PORTS_MAX)
     throw new RangeError(`asked for ${count} ports, expected 0 to ${PORTS_MAX}`);
   const servers = Array.from({ length: count }, () => createServer());
+  let ports: number[];
   try {
-    return await Promise.all(servers.map(listen));
-  } finally {
-    await Promise.all(
-      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
+    ports = await Promise.all(servers.map(listen));
+  } catch (error) {
+    await Promise.all(servers.map(close));
+    throw error;
   }
+  const held = new Map(ports.map((port, index) => [port, servers[index]!]));
+  return {
+    ports,
+    async release(port) {
+      const server = held.get(port);
+      if (server === undefined) return;
+      held.delete(port);
+      await close(server);
+    },
+    async releaseAll() {
+      const servers = [...held.values()];
+      held.clear();
+      await Promise.all(servers.map(close));
+    },
+  };
+}
+
+/** `count` distinct free loopback ports (free when this returns; the caller binds them soon). */
+export async function allocatePorts(count: number): Promise<number[]> {
+  const reservation = await reservePorts(count);
+  await reservation.releaseAll();
+  return [...reservation.ports];
 }

@@ -26,7 +26,7 @@ import { ExternalService } from "./external-service.ts";
 import { TargetProcessService } from "./service/process-service.ts";
 import type { Probe } from "./service/readiness.ts";
 import { splitEndpoint, variablesOf, type EgressSpec, type LoadedTarget } from "./load.ts";
-import { allocatePorts } from "./ports.ts";
+import { reservePorts, type PortReservation } from "./ports.ts";
 import { WORKLOAD_ENDPOINT, type Readiness, type TargetService } from "./schema.ts";
 import { renderTemplate } from "./template.ts";
 
@@ -122,6 +122,7 @@ class RunningTarget implements StartedTarget {
   readonly targetServices: ServiceHandle[] = [];
   ingressAddress: Address = { host: LOOPBACK, port: 0 };
   private ports = new Map<string, number>();
+  private reservation: PortReservation | undefined;
   private readonly started: ServiceHandle[] = [];
   private readonly eventLog = new EventLog();
   private readonly logs: ServiceLog[] = [];
@@ -216,8 +217,10 @@ class RunningTarget implements StartedTarget {
     for (const egress of this.target.egresses)
       if (egress.spec.kind === "syslog" || egress.spec.kind === "http")
         wanted.push({ key: egress.name });
-    const numbers = await allocatePorts(wanted.length);
-    const ports = new Map(wanted.map((entry, index) => [entry.key, numbers[index]!]));
+    // Held until each node starts, so that the proxies opened below cannot be given one of them.
+    const reservation = await reservePorts(wanted.length);
+    this.reservation = reservation;
+    const ports = new Map(wanted.map((entry, index) => [entry.key, reservation.ports[index]!]));
     for (const service of spec.services)
       for (const [port, number] of Object.entries(service.external?.ports ?? {}))
         ports.set(`${service.name}:${port}`, number);
@@ -261,6 +264,8 @@ class RunningTarget implements StartedTarget {
     for (const node of startOrder(this.target)) {
       const handle = handles.get(node)!;
       this.started.push(handle);
+      for (const [key, port] of ports)
+        if (key === node || key.startsWith(`${node}:`)) await reservation.release(port);
       if (this.recorders.has(node) || !(handle instanceof ExternalService)) await handle.start();
     }
   }
@@ -446,6 +451,7 @@ class RunningTarget implements StartedTarget {
   private async release(): Promise<void> {
     const steps = new ReleaseSteps();
     const attempt = (step: () => Promise<unknown>) => steps.attempt(step);
+    await attempt(async () => this.reservation?.releaseAll());
     // The target's services first (newest first), then the recorders, so that what is in
     // flight at the end is not refused by a recorder already gone.
     for (const service of [...this.started].reverse()) {

@@ -1,7 +1,8 @@
 // Every fault family that applies works on a target's software (docs/targets.md, "Faults"):
 // pause, restart and a memory cap on a real redis-server's process group, and a load fault on
-// the workload, in one short run; sink faults on an egress that answers no push are refused
-// when the experiment is loaded.
+// the workload, in one short run; sink faults on the http recorders that play the reference
+// pipeline's sinks; and sink faults on an egress that answers no push are refused when the
+// experiment is loaded.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,6 +65,21 @@ describe.skipIf(!available)("fault families on a target", () => {
     // Redis came back each time, durable: whatever it acknowledged reached the recorder.
     expect(journal.verdict!.ledger.lost).toBe(0);
     expect(journal.verdict!.invariants.recovery!.status).toBe("held");
+  }, 90_000);
+
+  it("switches sink faults on an http egress: sink-outage on the reference pipeline as a target", async () => {
+    const { experiment, target } = await loadExperimentAndTarget(
+      "sink-outage",
+      "targets/reference/target.yaml",
+    );
+    const journal = await runOnTarget(experiment, target!, { seed: 1, variant: "legacy-2024" });
+    expect(journal.status, journal.error).toBe("completed");
+    const notes = journal.notes.map((note) => note.message).join("\n");
+    expect(notes).toContain('sink-0 fault set: {"mode":"error","status":503}');
+    expect(notes).toContain("sink-0 fault cleared");
+    // legacy-2024's pusher acked before delivery and gave up: the 503s cost events, silently.
+    expect(journal.verdict!.invariants["no-silent-loss"]!.status).toBe("violated");
+    expect(journal.asExpected).toBe(true);
   }, 90_000);
 
   it("refuses a sink fault on an egress that answers no push", async () => {
