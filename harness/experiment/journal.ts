@@ -2,6 +2,7 @@
 // figures, and whether the outcomes matched what the experiment expects of the profile.
 
 import type { TimelineDisagreement } from "../ledger/job-record.ts";
+import type { RunSeries } from "./series.ts";
 import type { Counts } from "../ledger/ledger.ts";
 import type {
   InvariantName,
@@ -89,6 +90,8 @@ export interface Journal {
   notes: Array<{ atMs: number; message: string }>;
   verdict: Verdict | null;
   outcomes: Outcome[];
+  /** The run's time series for reports (harness/experiment/series.ts); absent in older journals. */
+  series?: RunSeries;
   /** Set when the run was on a target (docs/targets.md): which, which variant, what acked means. */
   target?: {
     name: string;
