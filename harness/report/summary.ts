@@ -5,6 +5,9 @@ import type { Category } from "../ledger/ledger.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { count, percent, renderTable } from "./table.ts";
 
+/** One row of a summary table: its label and one run's value. */
+export type Row = [label: string, value: string];
+
 function cell(
   journal: Journal,
   invariant: (typeof INVARIANT_NAMES)[number],
@@ -25,7 +28,7 @@ function ledgerRow(
   verdict: Verdict | null,
   category: Category,
   withShare = false,
-): [string, string] {
+): Row {
   if (verdict === null) return [label, "-"];
   const value = verdict.ledger[category];
   const { expected } = verdict.ledger;
@@ -33,18 +36,26 @@ function ledgerRow(
   return [label, `${count(value)} (${percent(value / expected)} of expected)`];
 }
 
-function rows(journal: Journal, withExpectations: boolean): Array<[string, string]> {
+/** The run's status and each invariant's, with ✓/✗ against what was expected. */
+export function verdictRows(journal: Journal, withExpectations: boolean): Row[] {
+  return [
+    ["status", `${journal.status}${journal.deviated ? " (deviated)" : ""}`],
+    ...INVARIANT_NAMES.map((name): Row => [name, cell(journal, name, withExpectations)]),
+  ];
+}
+
+export const asExpectedRow = (journal: Journal): Row => [
+  "as expected",
+  journal.asExpected ? "yes" : "NO",
+];
+
+/** What the producer saw, then where every produced event went, then the high water. */
+export function ledgerRows(journal: Journal): Row[] {
   const verdict = journal.verdict;
   const figures = verdict?.figures;
   const window = verdict?.incidentWindow;
   return [
-    ["status", `${journal.status}${journal.deviated ? " (deviated)" : ""}`],
-    ...INVARIANT_NAMES.map((name): [string, string] => [
-      name,
-      cell(journal, name, withExpectations),
-    ]),
-    // What the producer saw, then where every produced event went (docs/architecture.md §5):
-    // produced = expected + rejected + indeterminate + unconfigured.
+    // docs/architecture.md §5: produced = expected + rejected + indeterminate + unconfigured.
     ["produced", figures === undefined ? "-" : count(figures.produced)],
     ["acknowledged", figures === undefined ? "-" : count(figures.acknowledged)],
     ledgerRow("rejected", verdict, "rejected"),
@@ -55,7 +66,7 @@ function rows(journal: Journal, withExpectations: boolean): Array<[string, strin
     ledgerRow("declared dropped", verdict, "declared"),
     ledgerRow("lost silently", verdict, "lost", true),
     [
-      "  in incident window",
+      INCIDENT_WINDOW_LABEL,
       window == null
         ? "-"
         : `${count(window.ledger.lost)} of ${count(window.ledger.expected)} (${percent(window.silentLossShare)})`,
@@ -72,9 +83,17 @@ function rows(journal: Journal, withExpectations: boolean): Array<[string, strin
             : `${(figures.bufferHighWaterBytes / figures.bufferBoundBytes).toFixed(1)}× bound (${count(figures.bufferHighWaterBytes)} B, ${figures.bufferHighWaterBuffers} buffers)`,
         ]
       : ["backlog high water", backlogText(verdict.target.bounds.backlog)],
-    ...(withExpectations
-      ? [["as expected", journal.asExpected ? "yes" : "NO"] satisfies [string, string]]
-      : []),
+  ];
+}
+
+/** Indented under "lost silently": the silent loss among events produced during the faults. */
+export const INCIDENT_WINDOW_LABEL = "  in incident window";
+
+function rows(journal: Journal, withExpectations: boolean): Row[] {
+  return [
+    ...verdictRows(journal, withExpectations),
+    ...ledgerRows(journal),
+    ...(withExpectations ? [asExpectedRow(journal)] : []),
   ];
 }
 
@@ -90,7 +109,7 @@ function backlogText(backlog: { peakEvents: number; boundEvents: number | null }
  * "acknowledged" and so "lost silently" mean in the table. One line, or one per run where the
  * runs' ingresses differ.
  */
-function acknowledgementLines(journals: readonly Journal[]): string[] {
+export function acknowledgementLines(journals: readonly Journal[]): string[] {
   const stated = journals.flatMap((journal) =>
     journal.target?.acknowledgement == null
       ? []
@@ -106,6 +125,37 @@ function acknowledgementLines(journals: readonly Journal[]): string[] {
   return stated.map((entry) => `[${entry.profile}] ${entry.text}`);
 }
 
+/** A run's column: its profile (or variant), and how many flaws were put back into hardened. */
+export function columnTitle(journal: Journal): string {
+  return (
+    journal.profile +
+    (journal.flaws.length > 0 && journal.profile === "hardened"
+      ? `+${journal.flaws.length} flaws`
+      : "")
+  );
+}
+
+/** What a person should read first: each invariant not held, and a harness error, per run. */
+export function findings(journals: readonly Journal[]): Array<{ profile: string; text: string }> {
+  return journals.flatMap((journal) => [
+    ...Object.values(journal.verdict?.invariants ?? {})
+      .filter((result) => result.status !== "held")
+      .map((result) => ({ profile: journal.profile, text: `${result.name}: ${result.summary}` })),
+    ...(journal.error === undefined
+      ? []
+      : [{ profile: journal.profile, text: `harness error: ${journal.error.split("\n")[0]}` }]),
+  ]);
+}
+
+/** A table's body with one column per run: each row's label, then every run's value. */
+export function sideBySide(
+  journals: readonly Journal[],
+  rowsOf: (journal: Journal) => Row[],
+): string[][] {
+  const table = journals.map(rowsOf);
+  return table[0]!.map(([label], row) => [label, ...table.map((column) => column[row]![1])]);
+}
+
 /**
  * A table with one column per run. Without expectations (a replay, which judges the run against
  * what its schedule recorded) the invariants show their status only and there is no "as
@@ -115,31 +165,13 @@ export function formatSummary(
   journals: readonly Journal[],
   { withExpectations = true }: { withExpectations?: boolean } = {},
 ): string {
-  const table = journals.map((journal) => rows(journal, withExpectations));
-  const labels = table[0]!.map(([label]) => label);
-  const header = [
-    "",
-    ...journals.map(
-      (journal) =>
-        journal.profile +
-        (journal.flaws.length > 0 && journal.profile === "hardened"
-          ? `+${journal.flaws.length} flaws`
-          : ""),
-    ),
-  ];
-  const body = labels.map((label, row) => [label, ...table.map((column) => column[row]![1])]);
+  const header = ["", ...journals.map(columnTitle)];
+  const body = sideBySide(journals, (journal) => rows(journal, withExpectations));
   const lines = [
     `${journals[0]!.experiment}: ${journals[0]!.description}`,
     ...renderTable([header, ...body]),
     ...acknowledgementLines(journals),
   ];
-  for (const journal of journals) {
-    for (const result of Object.values(journal.verdict?.invariants ?? {})) {
-      if (result.status !== "held")
-        lines.push(`  [${journal.profile}] ${result.name}: ${result.summary}`);
-    }
-    if (journal.error !== undefined)
-      lines.push(`  [${journal.profile}] harness error: ${journal.error.split("\n")[0]}`);
-  }
+  for (const finding of findings(journals)) lines.push(`  [${finding.profile}] ${finding.text}`);
   return lines.join("\n");
 }
