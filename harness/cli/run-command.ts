@@ -1,9 +1,10 @@
 // `spillway run <experiment>`: runs an experiment on one or more profiles and prints the
-// verdict; `--journal` and `--junit` write the evidence. Exit codes: 0 outcomes as expected,
+// verdict; `--journal` and `--junit` write the evidence, `--markdown` and $GITHUB_STEP_SUMMARY
+// the CI summary. Exit codes: 0 outcomes as expected,
 // 1 not, 2 bad input, 3 the harness itself failed, 130 interrupted.
 
 import { Command, InvalidArgumentError } from "commander";
-import { writeFile } from "node:fs/promises";
+import { appendFile, writeFile } from "node:fs/promises";
 import {
   FLAW_NAMES,
   isFlaw,
@@ -18,6 +19,7 @@ import { runOn, type RuntimeName } from "../experiment/run-on.ts";
 import { type Progress } from "../experiment/runner.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
 import { formatJUnit } from "../report/junit.ts";
+import { formatMarkdown } from "../report/markdown.ts";
 import { formatMatrix, matrixSubsets } from "../report/matrix.ts";
 import { formatSummary } from "../report/summary.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -33,6 +35,7 @@ interface RunFlags extends RuntimeFlags {
   seed: number;
   journal?: string;
   junit?: string;
+  markdown?: string;
   toxiproxyUrl?: string;
   matrix?: string | true;
   target?: string;
@@ -126,6 +129,19 @@ async function runMatrix(
 }
 
 /**
+ * The Markdown summary to --markdown (replacing the file) and, on GitHub Actions, appended to
+ * the job's step summary: the file $GITHUB_STEP_SUMMARY names collects every step's Markdown.
+ */
+async function writeMarkdown(journals: readonly Journal[], flags: RunFlags): Promise<void> {
+  const stepSummary = process.env["GITHUB_STEP_SUMMARY"];
+  if (flags.markdown === undefined && !stepSummary) return;
+  const markdown = formatMarkdown(journals);
+  if (flags.markdown !== undefined) await writeFile(flags.markdown, markdown);
+  // A blank line first, so that a table or heading never runs on from what an earlier step wrote.
+  if (stepSummary) await appendFile(stepSummary, "\n" + markdown);
+}
+
+/**
  * Runs once per profile (or variant), writing each journal as it comes, then the JUnit file and
  * the summary; returns the exit code. On SIGINT/SIGTERM the run in progress heals, rolls back
  * and journals, and this still reports before the process exits.
@@ -164,7 +180,10 @@ async function runEach(
       }
     }
     if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
-    if (journals.length > 0) process.stdout.write(formatSummary(journals) + "\n");
+    if (journals.length > 0) {
+      process.stdout.write(formatSummary(journals) + "\n");
+      await writeMarkdown(journals, flags);
+    }
     if (interrupted) return EXIT.interrupted;
     if (journals.some((journal) => journal.status === "failed")) return EXIT.harnessFailed;
     return journals.every((journal) => journal.asExpected) ? EXIT.asExpected : EXIT.notAsExpected;
@@ -239,6 +258,10 @@ export function runCommand(): Command {
       "write the journal (JSON); with --compare one file per profile: <file>.<profile>.json",
     )
     .option("--junit <file>", "write JUnit XML: one test case per invariant per profile")
+    .option(
+      "--markdown <file>",
+      "write the summary as Markdown (the verdict table, the ledger); when GITHUB_STEP_SUMMARY names a file, run also appends it there",
+    )
     .option("--toxiproxy-url <url>", "use this Toxiproxy instead of the embedded fault proxy")
     .option(
       "--matrix [subsets]",
