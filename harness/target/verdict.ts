@@ -7,7 +7,8 @@
 
 import type { DropRecord } from "../../pipeline/core/drops.ts";
 import { pairKey, streamKey } from "../../pipeline/core/event.ts";
-import type { Journal, Verdict } from "../experiment/journal.ts";
+import type { Verdict } from "../experiment/journal.ts";
+import { faultWindows, type FaultWindow } from "../experiment/fault-windows.ts";
 import { ledgerStreams, withinWindow } from "../experiment/ledger-input.ts";
 import {
   firstRecovered,
@@ -44,12 +45,6 @@ export const IN_FLIGHT_LEAD_MS = 1_000;
 /** Lost ranges listed in the evidence; the count is always exact. */
 const LOST_RANGES_MAX = 50;
 
-export interface FaultWindow {
-  name: string;
-  from: number;
-  to: number;
-}
-
 export interface LostRange {
   stream: string;
   seqFrom: number;
@@ -59,26 +54,6 @@ export interface LostRange {
   producedToMs: number;
   /** The fault windows the production overlaps (empty: lost outside every fault). */
   faults: string[];
-}
-
-/** Fault windows from the journal's steps: each method step until the heal of the same name. */
-export function faultWindows(steps: Journal["steps"], endMs: number): FaultWindow[] {
-  const heals = steps.filter((step) => step.phase === "heal");
-  const used = new Set<number>();
-  return steps
-    .filter((step) => step.phase === "method" && step.ok)
-    .map((step) => {
-      const name = step.name.replace(/ \(.*\)$/, "");
-      const healIndex = heals.findIndex(
-        (heal, index) => !used.has(index) && heal.name === name && heal.startedMs >= step.startedMs,
-      );
-      if (healIndex >= 0) used.add(healIndex);
-      return {
-        name: step.name,
-        from: step.startedMs,
-        to: healIndex >= 0 ? heals[healIndex]!.endedMs : endMs,
-      };
-    });
 }
 
 /** The lost events as ranges, each with its production time and the faults it overlaps. */
