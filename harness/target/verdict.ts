@@ -17,6 +17,13 @@ import {
   type BacklogReading,
 } from "../experiment/phases/recovery.ts";
 import type { RunState } from "../experiment/run-state.ts";
+import type { RunSeries } from "../experiment/series.ts";
+import {
+  buildSeries,
+  seriesFaults,
+  settledStream,
+  type SettledStream,
+} from "../experiment/series-build.ts";
 import { probeText } from "../http/json-client.ts";
 import { checkSafely, checkInvariants } from "../invariants/index.ts";
 import type { InvariantResult, Observations } from "../invariants/types.ts";
@@ -223,6 +230,47 @@ function worst(results: InvariantResult[]): InvariantResult {
   return sorted[0]!;
 }
 
+/**
+ * The run's time series (series-build.ts) on a target: events as the first routed egress's ledger
+ * settled them, the backlog measured from outside as the buffer, memory from the OS against each
+ * service's bound, health by each service's probe.
+ */
+function targetSeries(
+  state: RunState,
+  { started, observer }: TargetEvidence,
+  streams: SettledStream[],
+  backlog: BacklogReading[],
+): RunSeries {
+  const { experiment } = state;
+  const capsMb = experiment.topology.memoryCapMb ?? {};
+  const boundOf = new Map(
+    started.target.spec.services.map((service) => [service.name, service.memoryMbMax]),
+  );
+  return buildSeries({
+    startedAt: state.started,
+    endedAt: state.clock.now(),
+    streams,
+    buffer: {
+      unit: "events",
+      held: backlog.map((reading) => ({ at: reading.at, value: reading.owedEvents })),
+      buffers: null,
+      bound: started.target.spec.bounds.backlogEventsMax ?? null,
+      buffersBound: null,
+    },
+    memory: observer.memoryOverTime().map(({ service, readings }) => ({
+      service,
+      capMb: boundOf.get(service) ?? capsMb[service] ?? null,
+      readingsMb: readings.map((reading) => ({ at: reading.at, value: reading.mb })),
+    })),
+    health: observer.healthSamples,
+    faults: seriesFaults(state.steps, experiment.method),
+    published: [],
+    maxRemovedPairShare: state.limits.maxRemovedPairShare,
+    decisions: [],
+    events: started.events(),
+  });
+}
+
 export async function settleTargetVerdict(
   state: RunState,
   evidence: TargetEvidence,
@@ -284,6 +332,7 @@ export async function settleTargetVerdict(
     const egressSpans = spansOf.get(egress) ?? [];
     const owed: OwedStream[] = [];
     const lost: Array<{ stream: LedgerStream; lost: IntervalSet }> = [];
+    const settledStreams: SettledStream[] = [];
     const deliveries = deliveriesOf.get(egress) ?? [];
     const ledger = computeLedger({
       streams,
@@ -297,9 +346,10 @@ export async function settleTargetVerdict(
           owed: state.drained ? settled.expected.difference(settled.lost) : settled.expected,
         });
         if (!settled.lost.isEmpty()) lost.push({ stream, lost: settled.lost });
+        settledStreams.push(settledStream(stream, settled));
       },
     });
-    return { egress, ledger, owed, deliveries, lost, spans: egressSpans };
+    return { egress, ledger, owed, deliveries, lost, spans: egressSpans, settled: settledStreams };
   });
 
   // The backlog over time, from outside, summed over the routed egresses.
@@ -334,6 +384,7 @@ export async function settleTargetVerdict(
       ...(last === undefined ? {} : { lastReading: last }),
     };
   }
+  state.series = targetSeries(state, evidence, perEgress[0]!.settled, readings);
   const memoryExceeded = started
     .events()
     .flatMap((event) =>
