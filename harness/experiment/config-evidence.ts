@@ -36,16 +36,27 @@ export interface ConfigEvidenceInput {
   ledgerWithin: (from: number, to: number) => { expected: number; lost: number };
 }
 
-export function configEvidence(input: ConfigEvidenceInput): ConfigEvidence {
-  const published = [...input.published].sort((a, b) => a.seenAt - b.seenAt);
-  const invalid: InvalidConfigWindow[] = [];
+/** The configs in the order first seen, each with why the harness judges it invalid (or null). */
+export function judgePublished(
+  published: readonly SeenConfig[],
+  maxRemovedPairShare: number,
+): Array<{ seen: SeenConfig; invalid: string | null }> {
   let lastValidPairs: readonly string[] | null = null;
-  for (const [index, seen] of published.entries()) {
-    const reason = invalidBecause(seen, lastValidPairs, input.maxRemovedPairShare);
-    if (reason === null) {
-      lastValidPairs = seen.pairs;
-      continue;
-    }
+  return [...published]
+    .sort((a, b) => a.seenAt - b.seenAt)
+    .map((seen) => {
+      const invalid = invalidBecause(seen, lastValidPairs, maxRemovedPairShare);
+      if (invalid === null) lastValidPairs = seen.pairs;
+      return { seen, invalid };
+    });
+}
+
+export function configEvidence(input: ConfigEvidenceInput): ConfigEvidence {
+  const judged = judgePublished(input.published, input.maxRemovedPairShare);
+  const published = judged.map(({ seen }) => seen);
+  const invalid: InvalidConfigWindow[] = [];
+  for (const [index, { seen, invalid: reason }] of judged.entries()) {
+    if (reason === null) continue;
     const from = seen.seenAt + input.graceMs;
     const to = Math.max(from, published[index + 1]?.seenAt ?? input.until);
     invalid.push({ version: seen.version, reason, from, to, ...input.ledgerWithin(from, to) });

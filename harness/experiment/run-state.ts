@@ -13,6 +13,7 @@ import type { Workload } from "../workload/workload.ts";
 import type { Experiment } from "./definition.ts";
 import type { JournalStep, RunStatus, Verdict } from "./journal.ts";
 import type { Observer } from "./observer.ts";
+import type { RunSeries } from "./series.ts";
 import type { RunOptions } from "./runner.ts";
 
 /** Thrown by a phase's wait when the run is interrupted (caller's signal, SIGINT, SIGTERM). */
@@ -50,6 +51,8 @@ export class RunState {
   deviated = false;
   error: string | undefined = undefined;
   verdict: Verdict | null = null;
+  /** The run's time series, built with the verdict (series-build.ts). */
+  series: RunSeries | null = null;
 
   topology: RunningTopology | null = null;
   workload: Workload | null = null;

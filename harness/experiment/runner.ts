@@ -152,6 +152,7 @@ export function journalOf(state: RunState): Journal {
     notes: state.notes,
     verdict,
     outcomes,
+    ...(state.series === null ? {} : { series: state.series }),
   };
 }
 

@@ -56,8 +56,18 @@ export interface LedgerInput {
   jobs: JobSpan[];
   /** Events produced within this many ms of a job change for their pair are indeterminate. */
   graceMs: number;
-  /** Called once per produced stream with its expected and lost events (e.g. for the backlog). */
-  onStream?: (stream: LedgerStream, settled: { expected: IntervalSet; lost: IntervalSet }) => void;
+  /** Called once per produced stream with how its events were settled (the backlog, the series). */
+  onStream?: (stream: LedgerStream, settled: StreamSettlement) => void;
+}
+
+/** One stream's events by class, as the ledger settled them (produced, acked... are the stream's). */
+export interface StreamSettlement {
+  expected: IntervalSet;
+  lost: IntervalSet;
+  /** Expected, not delivered, declared dropped. */
+  declared: IntervalSet;
+  /** Acknowledged while no job covered their pair. */
+  unconfigured: IntervalSet;
 }
 
 export const CATEGORIES = [
@@ -448,7 +458,7 @@ export function computeLedger(input: LedgerInput): LedgerReport {
     );
     tally.add(tenant, "unexpected", anywhere.size - restrict(anywhere, produced).size);
     tally.add(tenant, "deliveredWithoutJob", deliveredWithoutJob.size);
-    input.onStream?.(stream, { expected, lost });
+    input.onStream?.(stream, { expected, lost, declared: declaredMissing, unconfigured });
     pushSamples(lostSamples, stream, lost);
     pushSamples(deliveredWithoutJobSamples, stream, deliveredWithoutJob);
   }

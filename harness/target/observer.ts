@@ -24,9 +24,19 @@ export interface MemoryPeak {
   readings: number;
 }
 
+/** The highest memory reading of one service in each stretch of `widthMs` (the series' memory). */
+interface MemoryOverTime {
+  widthMs: number;
+  readings: Array<{ at: number; mb: number }>;
+}
+
+/** The narrowest stretch memory readings are kept per: a series' narrowest bucket. */
+const MEMORY_STRETCH_MS = 1_000;
+
 export class TargetObserver {
   readonly healthSamples: HealthReading[] = [];
   private readonly peaks = new Map<string, MemoryPeak>();
+  private readonly overTime = new Map<string, MemoryOverTime>();
   private readonly target: StartedTarget;
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> = Promise.resolve();
@@ -64,6 +74,36 @@ export class TargetObserver {
     return [...this.peaks.values()];
   }
 
+  /** Each service's highest memory reading per second (wider past READINGS_MAX), in MB. */
+  memoryOverTime(): Array<{ service: string; readings: Array<{ at: number; mb: number }> }> {
+    return [...this.overTime.entries()].map(([service, { readings }]) => ({
+      service,
+      readings: [...readings],
+    }));
+  }
+
+  private keepOverTime(service: string, at: number, megabytes: number): void {
+    let track = this.overTime.get(service);
+    if (track === undefined)
+      this.overTime.set(service, (track = { widthMs: MEMORY_STRETCH_MS, readings: [] }));
+    const stretch = (reading: { at: number }): number => Math.floor(reading.at / track.widthMs);
+    const last = track.readings[track.readings.length - 1];
+    if (last !== undefined && stretch(last) === stretch({ at })) {
+      if (megabytes > last.mb) Object.assign(last, { at, mb: megabytes });
+      return;
+    }
+    track.readings.push({ at, mb: megabytes });
+    if (track.readings.length <= READINGS_MAX) return;
+    track.widthMs *= 2;
+    const merged: MemoryOverTime["readings"] = [];
+    for (const reading of track.readings) {
+      const previous = merged[merged.length - 1];
+      if (previous === undefined || stretch(previous) !== stretch(reading)) merged.push(reading);
+      else if (reading.mb > previous.mb) Object.assign(previous, reading);
+    }
+    track.readings = merged;
+  }
+
   private async poll(): Promise<void> {
     const at = this.target.clock.now();
     const { unhealthy } = await this.health();
@@ -76,6 +116,7 @@ export class TargetObserver {
     const bytes = await service.memoryBytes().catch(() => undefined);
     if (bytes === undefined) return;
     const megabytes = bytes / MIB;
+    this.keepOverTime(service.name, at, megabytes);
     const peak = this.peaks.get(service.name);
     if (peak === undefined)
       this.peaks.set(service.name, { service: service.name, peakMb: megabytes, at, readings: 1 });

@@ -7,7 +7,8 @@
 
 import type { DropRecord } from "../../pipeline/core/drops.ts";
 import { pairKey, streamKey } from "../../pipeline/core/event.ts";
-import type { Journal, Verdict } from "../experiment/journal.ts";
+import type { Verdict } from "../experiment/journal.ts";
+import { faultWindows, type FaultWindow } from "../experiment/fault-windows.ts";
 import { ledgerStreams, withinWindow } from "../experiment/ledger-input.ts";
 import {
   firstRecovered,
@@ -16,6 +17,13 @@ import {
   type BacklogReading,
 } from "../experiment/phases/recovery.ts";
 import type { RunState } from "../experiment/run-state.ts";
+import type { RunSeries } from "../experiment/series.ts";
+import {
+  buildSeries,
+  seriesFaults,
+  settledStream,
+  type SettledStream,
+} from "../experiment/series-build.ts";
 import { probeText } from "../http/json-client.ts";
 import { checkSafely, checkInvariants } from "../invariants/index.ts";
 import type { InvariantResult, Observations } from "../invariants/types.ts";
@@ -44,12 +52,6 @@ export const IN_FLIGHT_LEAD_MS = 1_000;
 /** Lost ranges listed in the evidence; the count is always exact. */
 const LOST_RANGES_MAX = 50;
 
-export interface FaultWindow {
-  name: string;
-  from: number;
-  to: number;
-}
-
 export interface LostRange {
   stream: string;
   seqFrom: number;
@@ -59,26 +61,6 @@ export interface LostRange {
   producedToMs: number;
   /** The fault windows the production overlaps (empty: lost outside every fault). */
   faults: string[];
-}
-
-/** Fault windows from the journal's steps: each method step until the heal of the same name. */
-export function faultWindows(steps: Journal["steps"], endMs: number): FaultWindow[] {
-  const heals = steps.filter((step) => step.phase === "heal");
-  const used = new Set<number>();
-  return steps
-    .filter((step) => step.phase === "method" && step.ok)
-    .map((step) => {
-      const name = step.name.replace(/ \(.*\)$/, "");
-      const healIndex = heals.findIndex(
-        (heal, index) => !used.has(index) && heal.name === name && heal.startedMs >= step.startedMs,
-      );
-      if (healIndex >= 0) used.add(healIndex);
-      return {
-        name: step.name,
-        from: step.startedMs,
-        to: healIndex >= 0 ? heals[healIndex]!.endedMs : endMs,
-      };
-    });
 }
 
 /** The lost events as ranges, each with its production time and the faults it overlaps. */
@@ -248,6 +230,47 @@ function worst(results: InvariantResult[]): InvariantResult {
   return sorted[0]!;
 }
 
+/**
+ * The run's time series (series-build.ts) on a target: events as the first routed egress's ledger
+ * settled them, the backlog measured from outside as the buffer, memory from the OS against each
+ * service's bound, health by each service's probe.
+ */
+function targetSeries(
+  state: RunState,
+  { started, observer }: TargetEvidence,
+  streams: SettledStream[],
+  backlog: BacklogReading[],
+): RunSeries {
+  const { experiment } = state;
+  const capsMb = experiment.topology.memoryCapMb ?? {};
+  const boundOf = new Map(
+    started.target.spec.services.map((service) => [service.name, service.memoryMbMax]),
+  );
+  return buildSeries({
+    startedAt: state.started,
+    endedAt: state.clock.now(),
+    streams,
+    buffer: {
+      unit: "events",
+      held: backlog.map((reading) => ({ at: reading.at, value: reading.owedEvents })),
+      buffers: null,
+      bound: started.target.spec.bounds.backlogEventsMax ?? null,
+      buffersBound: null,
+    },
+    memory: observer.memoryOverTime().map(({ service, readings }) => ({
+      service,
+      capMb: boundOf.get(service) ?? capsMb[service] ?? null,
+      readingsMb: readings.map((reading) => ({ at: reading.at, value: reading.mb })),
+    })),
+    health: observer.healthSamples,
+    faults: seriesFaults(state.steps, experiment.method),
+    published: [],
+    maxRemovedPairShare: state.limits.maxRemovedPairShare,
+    decisions: [],
+    events: started.events(),
+  });
+}
+
 export async function settleTargetVerdict(
   state: RunState,
   evidence: TargetEvidence,
@@ -309,6 +332,7 @@ export async function settleTargetVerdict(
     const egressSpans = spansOf.get(egress) ?? [];
     const owed: OwedStream[] = [];
     const lost: Array<{ stream: LedgerStream; lost: IntervalSet }> = [];
+    const settledStreams: SettledStream[] = [];
     const deliveries = deliveriesOf.get(egress) ?? [];
     const ledger = computeLedger({
       streams,
@@ -322,9 +346,10 @@ export async function settleTargetVerdict(
           owed: state.drained ? settled.expected.difference(settled.lost) : settled.expected,
         });
         if (!settled.lost.isEmpty()) lost.push({ stream, lost: settled.lost });
+        settledStreams.push(settledStream(stream, settled));
       },
     });
-    return { egress, ledger, owed, deliveries, lost, spans: egressSpans };
+    return { egress, ledger, owed, deliveries, lost, spans: egressSpans, settled: settledStreams };
   });
 
   // The backlog over time, from outside, summed over the routed egresses.
@@ -359,6 +384,7 @@ export async function settleTargetVerdict(
       ...(last === undefined ? {} : { lastReading: last }),
     };
   }
+  state.series = targetSeries(state, evidence, perEgress[0]!.settled, readings);
   const memoryExceeded = started
     .events()
     .flatMap((event) =>

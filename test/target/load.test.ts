@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadExperimentAndTarget, loadTarget, parseTarget } from "../../harness/target/load.ts";
 import { renderTemplate } from "../../harness/target/template.ts";
 import { routeJobs } from "../../harness/target/run.ts";
-import { faultWindows, metricSum } from "../../harness/target/verdict.ts";
+import { faultWindows } from "../../harness/experiment/fault-windows.ts";
+import { metricSum } from "../../harness/target/verdict.ts";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "spillway-target-test-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -166,8 +167,8 @@ describe("verdict pieces", () => {
       9000,
     );
     expect(windows).toEqual([
-      { name: "network.down", from: 1000, to: 5020 },
-      { name: "process.kill", from: 3000, to: 4500 },
+      { name: "network.down", from: 1000, to: 5020, healed: true },
+      { name: "process.kill", from: 3000, to: 4500, healed: true },
     ]);
   });
 

@@ -58,6 +58,15 @@ describe.skipIf(!available)("routes over several egresses, end to end on rsyslog
 
     // 5 at the first scrape, 5 + 1 at the end, over two label sets: the rise, summed.
     expect(verdict.target!.declaredByCounter).toBe(1);
+
+    // The series charts the headline egress's events and the backlog measured from outside.
+    const series = journal.series!;
+    const sum = (values: Array<number | null>) => values.reduce<number>((a, b) => a + (b ?? 0), 0);
+    expect(series.buffer).toMatchObject({ unit: "events", buffers: null });
+    expect(series.buffer.held.some((held) => held !== null)).toBe(true);
+    expect(sum(series.events.lost)).toBe(b!.lost);
+    expect(sum(series.events.declared)).toBe(b!.declared);
+    expect(series.faults.map((fault) => fault.target)).toContain("relay->b");
   }, 60_000);
 });
 

@@ -3,7 +3,7 @@
 
 import type { ActiveFault, FaultContext } from "../../faults/fault.ts";
 import { faultKind } from "../../faults/registry.ts";
-import type { FaultStep } from "../definition.ts";
+import type { FaultStep, MethodStep } from "../definition.ts";
 import type { ActiveEntry, RunState } from "../run-state.ts";
 
 export interface PreparedFault {
@@ -30,11 +30,20 @@ export async function healFault(state: RunState, entry: ActiveEntry): Promise<vo
   }
 }
 
+/** The method's steps in the order they run: by offset, then as written. */
+export function methodOrder(method: readonly MethodStep[]): MethodStep[] {
+  return method
+    .map((step, index) => ({ step, index }))
+    .sort((a, b) => a.step.at - b.step.at || a.index - b.index)
+    .map(({ step }) => step);
+}
+
 /** Runs the method from `methodStart`: every fault at its offset, every timed heal at its time. */
 export async function runMethod(state: RunState, methodStart: number): Promise<void> {
-  const pending = state.experiment.method
-    .map((step, index) => ({ ...step, index, prepared: prepareFault(step.fault) }))
-    .sort((a, b) => a.at - b.at || a.index - b.index);
+  const pending = methodOrder(state.experiment.method).map((step) => ({
+    ...step,
+    prepared: prepareFault(step.fault),
+  }));
   const heals: Array<{ at: number; entry: ActiveEntry }> = [];
   while (pending.length > 0 || heals.length > 0) {
     const now = state.clock.now() - methodStart;

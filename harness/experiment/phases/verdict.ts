@@ -21,6 +21,14 @@ import type { Verdict } from "../journal.ts";
 import { configEvidence } from "../config-evidence.ts";
 import { ledgerStreams, withinWindow } from "../ledger-input.ts";
 import type { RunState } from "../run-state.ts";
+import type { RunSeries } from "../series.ts";
+import {
+  buildSeries,
+  seriesFaults,
+  settledStream,
+  type Reading,
+  type SettledStream,
+} from "../series-build.ts";
 
 const share = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
 
@@ -98,6 +106,63 @@ function judgeRecovery(state: RunState, readings: BacklogReading[]) {
   };
 }
 
+/** The run's time series (series-build.ts) from the ledger's streams and the observer's readings. */
+function referenceSeries(state: RunState, streams: SettledStream[]): RunSeries {
+  const { topology, observer } = state.running();
+  const { experiment, limits } = state;
+  const bufferService = firstOf(topology, "buffer").name;
+  const caps = experiment.topology.memoryCapMb ?? {};
+  const readingsOf = new Map<string, Reading[]>();
+  const addReading = (service: string, at: number, value: number): void => {
+    let readings = readingsOf.get(service);
+    if (readings === undefined) readingsOf.set(service, (readings = []));
+    readings.push({ at, value });
+  };
+  for (const sample of observer.rssSamples) addReading(sample.service, sample.at, sample.rssMb);
+  // The reading that crossed a cap may fall between samples: it is a reading too.
+  for (const event of observer.memoryExceeded) addReading(event.service, event.at, event.rssMb);
+  const capOf = (service: string): number | null => {
+    const bounds = [
+      caps[service],
+      service === bufferService ? experiment.topology.maxBufferMemoryMb : undefined,
+    ];
+    const declared = bounds.filter((bound): bound is number => bound !== undefined);
+    return declared.length === 0 ? null : Math.min(...declared);
+  };
+  const memoryServices = new Set([...readingsOf.keys(), ...Object.keys(caps)]);
+  // The high-water marks say what the buffer held between two samples, and when.
+  const samples = observer.bufferSamples;
+  return buildSeries({
+    startedAt: state.started,
+    endedAt: state.clock.now(),
+    streams,
+    buffer: {
+      unit: "bytes",
+      held: samples.flatMap((sample) => [
+        { at: sample.at, value: sample.bytes },
+        { at: sample.highWaterBytesAt, value: sample.highWaterBytes },
+      ]),
+      buffers: samples.flatMap((sample) => [
+        { at: sample.at, value: sample.buffers },
+        { at: sample.highWaterBuffersAt, value: sample.highWaterBuffers },
+      ]),
+      bound: limits.maxBufferBytes,
+      buffersBound: limits.maxBuffers,
+    },
+    memory: [...memoryServices].map((service) => ({
+      service,
+      capMb: capOf(service),
+      readingsMb: readingsOf.get(service) ?? [],
+    })),
+    health: observer.healthSamples,
+    faults: seriesFaults(state.steps, experiment.method),
+    published: observer.publishedConfigs,
+    maxRemovedPairShare: limits.maxRemovedPairShare,
+    decisions: observer.configDecisions(),
+    events: topology.events(),
+  });
+}
+
 export async function settleVerdict(state: RunState): Promise<Verdict> {
   const { topology, workload, observer, jobs } = state.running();
   const { experiment, limits, clock } = state;
@@ -118,6 +183,7 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
   });
   const drops = observer.declaredDrops();
   const owed: OwedStream[] = [];
+  const settledStreams: SettledStream[] = [];
   const ledger = computeLedger({
     streams,
     deliveries,
@@ -125,9 +191,13 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
     jobs: spans,
     graceMs,
     // Lost events left the pipeline silently once it drained; until then they may be inside.
-    onStream: (stream, { expected, lost }) =>
-      owed.push({ stream, owed: state.drained ? expected.difference(lost) : expected }),
+    onStream: (stream, settled) => {
+      const { expected, lost } = settled;
+      owed.push({ stream, owed: state.drained ? expected.difference(lost) : expected });
+      settledStreams.push(settledStream(stream, settled));
+    },
   });
+  state.series = referenceSeries(state, settledStreams);
   const recovery = judgeRecovery(state, backlogReadings(observer, owed, deliveries, drops));
   /** The ledger of the events produced within [from, to] only. */
   const ledgerWithin = (from: number, to: number) =>
