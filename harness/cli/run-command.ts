@@ -24,6 +24,7 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { loadExperimentAndTarget, defaultVariant, type LoadedTarget } from "../target/load.ts";
 import { runOnTarget } from "../target/run.ts";
 import { EXIT, UsageError } from "./exit.ts";
+import { writeReport } from "./report-command.ts";
 import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
 
 interface RunFlags extends RuntimeFlags {
@@ -33,6 +34,7 @@ interface RunFlags extends RuntimeFlags {
   seed: number;
   journal?: string;
   junit?: string;
+  report?: string;
   toxiproxyUrl?: string;
   matrix?: string | true;
   target?: string;
@@ -165,6 +167,10 @@ async function runEach(
     }
     if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
     if (journals.length > 0) process.stdout.write(formatSummary(journals) + "\n");
+    if (flags.report !== undefined && journals.length > 0) {
+      await writeReport(flags.report, journals);
+      process.stdout.write(`report: ${flags.report}\n`);
+    }
     if (interrupted) return EXIT.interrupted;
     if (journals.some((journal) => journal.status === "failed")) return EXIT.harnessFailed;
     return journals.every((journal) => journal.asExpected) ? EXIT.asExpected : EXIT.notAsExpected;
@@ -239,6 +245,10 @@ export function runCommand(): Command {
       "write the journal (JSON); with --compare one file per profile: <file>.<profile>.json",
     )
     .option("--junit <file>", "write JUnit XML: one test case per invariant per profile")
+    .option(
+      "--report <file>",
+      "write the HTML report (docs/reports.md); with --compare the profiles side by side",
+    )
     .option("--toxiproxy-url <url>", "use this Toxiproxy instead of the embedded fault proxy")
     .option(
       "--matrix [subsets]",

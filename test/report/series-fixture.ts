@@ -3,7 +3,9 @@
 // are lost, spread over the tenants named. The shapes are plain arithmetic, so a test knows
 // what a chart of it must show.
 
+import type { Journal } from "../../harness/experiment/journal.ts";
 import { bucketMsFor, type Buckets, type RunSeries } from "../../harness/experiment/series.ts";
+import { CATEGORIES, type Counts, zeroCounts } from "../../harness/ledger/ledger.ts";
 
 export interface SeriesFixtureOptions {
   durationMs: number;
@@ -72,5 +74,54 @@ export function seriesFixture(options: SeriesFixtureOptions): RunSeries {
       })),
     ],
     restarts: [{ atMs: 0, service: options.services?.[0] ?? "forwarder", kind: "started" }],
+  };
+}
+
+/** A completed journal with every ledger category a distinct count; `text` goes in its strings. */
+export function journalFixture(overrides: Partial<Journal> & { text?: string } = {}): Journal {
+  const { text = "t001", ...rest } = overrides;
+  const ledger = Object.fromEntries(CATEGORIES.map((category, index) => [category, 1_000 + index]));
+  return {
+    spillway: { version: "0.1.0" },
+    experiment: "tiny",
+    description: "a run",
+    profile: "legacy-2024",
+    flaws: [],
+    runtime: "sim",
+    seed: 1,
+    status: "completed",
+    deviated: false,
+    asExpected: true,
+    startedAt: "2024-11-14T00:00:00.000Z",
+    endedAt: "2024-11-14T00:01:00.000Z",
+    durationMs: 60_000,
+    steps: [{ phase: "method", name: "fault", startedMs: 10_000, endedMs: 10_000, ok: true }],
+    notes: [],
+    outcomes: [],
+    verdict: {
+      invariants: {
+        "no-silent-loss": {
+          name: "no-silent-loss",
+          status: "violated",
+          summary: `lost at ${text}`,
+          evidence: { tenant: text },
+        },
+      },
+      ledger: ledger as Counts,
+      ledgerByTenant: { [text]: { ...zeroCounts(), expected: 10, lost: 3 } },
+      incidentWindow: null,
+      figures: {
+        produced: 1,
+        acknowledged: 1,
+        deliveredShare: 0.5,
+        silentLossShare: 0.5,
+        bufferHighWaterBytes: 1,
+        bufferHighWaterBuffers: 1,
+        bufferBoundBytes: 2,
+        bufferBoundBuffers: 2,
+        eventsPerSecond: 1,
+      },
+    },
+    ...rest,
   };
 }

@@ -80,7 +80,7 @@ export function renderReport(journals: Journal[], options: ReportOptions = {}): 
     section(
       "flow",
       "Event flow",
-      "Events per second by the time they were produced: what became of them. Lost events are bars; the dotted line marks where loss begins and configs published.",
+      "Events per second by the time they were produced: what became of them. Lost events are the red area; the dotted line marks where loss begins and configs published.",
       chartRow(journals, "flow"),
     ),
     section(

@@ -3,12 +3,7 @@
 // several journals (--compare) every chart of a kind shares its axes, so profiles compare at a
 // glance.
 
-import type {
-  BarSeriesOption,
-  EChartsOption,
-  LineSeriesOption,
-  MarkAreaComponentOption,
-} from "echarts";
+import type { EChartsOption, LineSeriesOption, MarkAreaComponentOption } from "echarts";
 import type { Buckets, RunSeries } from "../../experiment/series.ts";
 import {
   FAULT_BAND_COLOR,
@@ -25,7 +20,8 @@ interface Line {
   values: Buckets;
   /** Multiplies each value (events per bucket → events per second). */
   scale: number;
-  kind: "line" | "bar";
+  /** An area is a line filled to the axis (or to the series below it in a stack). */
+  kind: "line" | "area";
   /** Series with the same stack add up (loss per tenant). */
   stack?: string;
 }
@@ -65,7 +61,7 @@ function flowSpec(series: RunSeries): TimeChartSpec {
     color: SERIES_COLORS[name],
     values: series.events[name],
     scale: perSecond(series),
-    kind: name === "lost" ? "bar" : "line",
+    kind: name === "lost" ? "area" : "line",
   }));
   const firstLoss = series.events.lost.findIndex((value) => value !== null && value > 0);
   const instants = series.configs
@@ -146,7 +142,7 @@ function tenantLossSpec(series: RunSeries): TimeChartSpec {
     color: PALETTE[index % PALETTE.length]!,
     values,
     scale: 1,
-    kind: "bar",
+    kind: "area",
     stack: "lost",
   }));
   return { yName: "events lost (by production time)", lines, bounds: [], instants: [] };
@@ -256,15 +252,16 @@ export function renderTimeChart(
         ? { markArea: faultBands(series, axes.durationMs), markLine: markLines(spec) }
         : {}),
     };
-    return line.kind === "bar"
-      ? ({ type: "bar", barCategoryGap: "0%", ...common } satisfies BarSeriesOption)
-      : ({
-          type: "line",
-          showSymbol: false,
-          lineStyle: { color: line.color, width: 1.5 },
-          connectNulls: false,
-          ...common,
-        } satisfies LineSeriesOption);
+    // Lines and areas, not bars: a bar is an SVG element per bucket, a line one path per series,
+    // which keeps a long run's report small (docs/reports.md).
+    return {
+      type: "line",
+      showSymbol: false,
+      lineStyle: { color: line.color, width: 1.5 },
+      connectNulls: false,
+      ...(line.kind === "area" ? { areaStyle: { color: line.color, opacity: 0.45 } } : {}),
+      ...common,
+    } satisfies LineSeriesOption;
   });
   if (chartSeries.length === 0) return "";
   const option: EChartsOption = {
