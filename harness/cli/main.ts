@@ -9,6 +9,7 @@ import { EXIT, UsageError } from "./exit.ts";
 import { listCommand, validateCommand } from "./experiment-commands.ts";
 import { exploreCommand } from "./explore-command.ts";
 import { replayCommand } from "./replay-command.ts";
+import { reportCommand } from "./report-command.ts";
 import { imagesCommand } from "./images-command.ts";
 import { runCommand } from "./run-command.ts";
 import { steadyCommand } from "./steady-command.ts";
@@ -26,6 +27,7 @@ if (argv[0] === "toxiproxy") {
     .addCommand(steadyCommand())
     .addCommand(exploreCommand())
     .addCommand(replayCommand())
+    .addCommand(reportCommand())
     .addCommand(imagesCommand())
     .addCommand(cleanCommand())
     .addCommand(

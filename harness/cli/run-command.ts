@@ -26,6 +26,7 @@ import type { Runtime } from "../runtime/runtime.ts";
 import { loadExperimentAndTarget, defaultVariant, type LoadedTarget } from "../target/load.ts";
 import { runOnTarget } from "../target/run.ts";
 import { EXIT, UsageError } from "./exit.ts";
+import { writeReport } from "./report-command.ts";
 import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
 
 interface RunFlags extends RuntimeFlags {
@@ -36,6 +37,7 @@ interface RunFlags extends RuntimeFlags {
   journal?: string;
   junit?: string;
   markdown?: string;
+  report?: string;
   toxiproxyUrl?: string;
   matrix?: string | true;
   target?: string;
@@ -135,7 +137,10 @@ async function runMatrix(
 async function writeMarkdown(journals: readonly Journal[], flags: RunFlags): Promise<void> {
   const stepSummary = process.env["GITHUB_STEP_SUMMARY"];
   if (flags.markdown === undefined && !stepSummary) return;
-  const markdown = formatMarkdown(journals);
+  const markdown = formatMarkdown(
+    journals,
+    flags.report === undefined ? {} : { reportPath: flags.report },
+  );
   if (flags.markdown !== undefined) await writeFile(flags.markdown, markdown);
   // A blank line first, so that a table or heading never runs on from what an earlier step wrote.
   if (stepSummary) await appendFile(stepSummary, "\n" + markdown);
@@ -182,6 +187,10 @@ async function runEach(
     if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
     if (journals.length > 0) {
       process.stdout.write(formatSummary(journals) + "\n");
+      if (flags.report !== undefined) {
+        await writeReport(flags.report, journals);
+        process.stdout.write(`report: ${flags.report}\n`);
+      }
       await writeMarkdown(journals, flags);
     }
     if (interrupted) return EXIT.interrupted;
@@ -259,8 +268,12 @@ export function runCommand(): Command {
     )
     .option("--junit <file>", "write JUnit XML: one test case per invariant per profile")
     .option(
+      "--report <file>",
+      "write the HTML report (docs/reports.md); with --compare the profiles side by side",
+    )
+    .option(
       "--markdown <file>",
-      "write the summary as Markdown (the verdict table, the ledger); when GITHUB_STEP_SUMMARY names a file, run also appends it there",
+      "write the summary as Markdown (the verdict table, the ledger, the report's path); when GITHUB_STEP_SUMMARY names a file, run also appends it there",
     )
     .option("--toxiproxy-url <url>", "use this Toxiproxy instead of the embedded fault proxy")
     .option(
