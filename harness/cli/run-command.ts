@@ -20,7 +20,8 @@ import { type Progress } from "../experiment/runner.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
 import { formatJUnit } from "../report/junit.ts";
 import { formatMarkdown } from "../report/markdown.ts";
-import { formatMatrix, matrixSubsets } from "../report/matrix.ts";
+import { renderMatrixReport } from "../report/html/matrix-report.ts";
+import { formatMatrix, matrixSubsets, type MatrixRow } from "../report/matrix.ts";
 import { formatSummary } from "../report/summary.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { loadExperimentAndTarget, defaultVariant, type LoadedTarget } from "../target/load.ts";
@@ -110,8 +111,9 @@ async function runMatrix(
   subsets: Flaw[][],
   seed: number,
   runtime: RuntimeName | Runtime,
+  reportPath: string | undefined,
 ): Promise<number> {
-  const rows: Array<{ subset: Flaw[]; journal: Journal }> = [];
+  const rows: MatrixRow[] = [];
   for (const [index, subset] of subsets.entries()) {
     const journal = await runOn(runtime, experiment, {
       profile: "hardened",
@@ -126,6 +128,15 @@ async function runMatrix(
   process.stdout.write(
     `${experiment.name}: counterfactuals over the flaws of legacy-2024\n${formatMatrix(rows, PROFILES["legacy-2024"])}\n`,
   );
+  if (reportPath !== undefined) {
+    await writeFile(
+      reportPath,
+      renderMatrixReport(experiment.name, rows, PROFILES["legacy-2024"], {
+        generatedAt: new Date(),
+      }),
+    );
+    process.stdout.write(`report: ${reportPath}\n`);
+  }
   if (rows.some((row) => row.journal.status === "interrupted")) return EXIT.interrupted;
   return rows.some((row) => row.journal.status === "failed") ? EXIT.harnessFailed : EXIT.asExpected;
 }
@@ -269,7 +280,7 @@ export function runCommand(): Command {
     .option("--junit <file>", "write JUnit XML: one test case per invariant per profile")
     .option(
       "--report <file>",
-      "write the HTML report (docs/reports.md); with --compare the profiles side by side",
+      "write the HTML report (docs/reports.md); with --compare the profiles side by side, with --matrix a chart of the counterfactuals",
     )
     .option(
       "--markdown <file>",
@@ -278,7 +289,7 @@ export function runCommand(): Command {
     .option("--toxiproxy-url <url>", "use this Toxiproxy instead of the embedded fault proxy")
     .option(
       "--matrix [subsets]",
-      'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none"',
+      'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none" ("all": every flaw of legacy-2024)',
     )
     .action(async (reference: string, flags: RunFlags & { compare?: string[] }) => {
       const { experiment, target } = await loadExperimentAndTarget(reference, flags.target);
@@ -307,6 +318,7 @@ export function runCommand(): Command {
           subsets,
           flags.seed,
           await resolveRuntime(flags),
+          flags.report,
         );
         return;
       }

@@ -8,7 +8,8 @@ import { percent, renderTable } from "./table.ts";
 /**
  * The subsets to run. `leave-one-out` (the default): all flaws, all but each one, none.
  * `all`: every subset. Otherwise a list of subsets separated by `;`, each a comma-separated
- * list of flaws (`none` or an empty item for no flaw). Throws naming a bad flaw.
+ * list of flaws (`none` or an empty item for no flaw, `all` for all of `flaws`). Throws naming a
+ * bad flaw.
  */
 export function matrixSubsets(spec: string, flaws: readonly Flaw[]): Flaw[][] {
   if (spec === "leave-one-out")
@@ -20,6 +21,7 @@ export function matrixSubsets(spec: string, flaws: readonly Flaw[]): Flaw[][] {
     return subsets;
   }
   return spec.split(";").map((subset) => {
+    if (subset.trim() === "all") return [...flaws];
     const names = subset
       .split(",")
       .map((name) => name.trim())
@@ -36,7 +38,8 @@ export function matrixSubsets(spec: string, flaws: readonly Flaw[]): Flaw[][] {
 const percentOrDash = (share: number | undefined): string =>
   share === undefined ? "-" : percent(share);
 
-function label(subset: readonly Flaw[], all: readonly Flaw[]): string {
+/** A subset as the table and the report name it: "all flaws", "all but x", "none (hardened)". */
+export function matrixLabel(subset: readonly Flaw[], all: readonly Flaw[]): string {
   const within = subset.every((flaw) => all.includes(flaw));
   if (within && subset.length === all.length) return "all flaws";
   if (subset.length === 0) return "none (hardened)";
@@ -58,17 +61,17 @@ const notJudged = (status: RunStatus): string =>
  * Only a completed run is judged: an aborted one never injected its faults, so losing nothing
  * says nothing about a safeguard; a failed or interrupted one has no trustworthy verdict.
  */
-const judged = (journal: Journal): Verdict | null =>
+export const judged = (journal: Journal): Verdict | null =>
   journal.status === "completed" ? journal.verdict : null;
 
 /** Nothing lost, and no-silent-loss (when checked) not left unknown by doubt. */
 const preventsLoss = (verdict: Verdict): boolean =>
   verdict.ledger.lost === 0 && verdict.invariants["no-silent-loss"]?.status !== "unknown";
 
-export function formatMatrix(
-  rows: ReadonlyArray<{ subset: Flaw[]; journal: Journal }>,
-  all: readonly Flaw[],
-): string {
+export type MatrixRow = { subset: Flaw[]; journal: Journal };
+
+/** The table's rows, its header first; each cell text (the HTML report escapes it). */
+export function matrixTable(rows: readonly MatrixRow[], all: readonly Flaw[]): string[][] {
   const header = [
     "flaws on",
     "delivered",
@@ -83,13 +86,11 @@ export function formatMatrix(
       .filter((result) => result.status === "violated")
       .map((result) => result.name);
     return [
-      label(subset, all),
+      matrixLabel(subset, all),
       percentOrDash(verdict?.figures.deliveredShare),
       percentOrDash(verdict?.figures.silentLossShare),
       percentOrDash(verdict?.incidentWindow?.silentLossShare),
-      verdict === null
-        ? "-"
-        : `${(verdict.figures.bufferHighWaterBytes / verdict.figures.bufferBoundBytes).toFixed(2)}`,
+      bufferRatio(journal)?.toFixed(2) ?? "-",
       journal.status !== "completed"
         ? notJudged(journal.status)
         : violated.length === 0
@@ -97,7 +98,12 @@ export function formatMatrix(
           : violated.join(", "),
     ];
   });
-  const lines = renderTable([header, ...body]);
+  return [header, ...body];
+}
+
+/** The conclusion under the table: which single safeguard, restored alone, prevents the loss. */
+export function matrixConclusion(rows: readonly MatrixRow[], all: readonly Flaw[]): string[] {
+  const lines: string[] = [];
 
   const rowOf = (subset: readonly Flaw[]) =>
     rows.find(
@@ -143,5 +149,17 @@ export function formatMatrix(
       );
     }
   }
-  return lines.join("\n");
+  return lines;
+}
+
+/** Buffer high water ÷ bound of a completed run; null for a run not judged. */
+export function bufferRatio(journal: Journal): number | null {
+  const verdict = judged(journal);
+  return verdict === null
+    ? null
+    : verdict.figures.bufferHighWaterBytes / verdict.figures.bufferBoundBytes;
+}
+
+export function formatMatrix(rows: readonly MatrixRow[], all: readonly Flaw[]): string {
+  return [...renderTable(matrixTable(rows, all)), ...matrixConclusion(rows, all)].join("\n");
 }

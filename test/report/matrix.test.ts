@@ -40,6 +40,7 @@ describe("counterfactual matrix", () => {
       ["buffer.ackBeforeDurable", "pusher.ackBeforeDelivery"],
       [],
     ]);
+    expect(matrixSubsets("none;all", ALL)).toEqual([[], ALL]);
     expect(() => matrixSubsets("buffer.leaky", ALL)).toThrow(/"buffer.leaky" is not a flaw/);
   });
 

@@ -55,7 +55,7 @@ function perJournal(journals: Journal[], render: (journal: Journal) => string): 
   return `<div class="profiles">${columns.join("\n")}</div>`;
 }
 
-function section(id: string, title: string, intro: string, body: string): string {
+export function section(id: string, title: string, intro: string, body: string): string {
   return `<section id="${id}"><h2>${title}</h2>${intro === "" ? "" : `<p>${intro}</p>`}${body}</section>`;
 }
 
@@ -122,6 +122,11 @@ export function renderReport(journals: Journal[], options: ReportOptions = {}): 
     ),
   ];
   const title = `Spillway report: ${first.experiment} (${journals.map((journal) => journal.target?.variant ?? journal.profile).join(", ")})`;
+  return htmlPage(title, body);
+}
+
+/** The page around a report's sections: inline CSS, and a policy that lets it fetch nothing. */
+export function htmlPage(title: string, sections: string[]): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -132,7 +137,7 @@ export function renderReport(journals: Journal[], options: ReportOptions = {}): 
 <style>${REPORT_CSS}</style>
 </head>
 <body>
-${body.join("\n")}
+${sections.join("\n")}
 </body>
 </html>
 `;

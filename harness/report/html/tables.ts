@@ -16,7 +16,8 @@ export const EVIDENCE_CHARS_MAX = 20_000;
 
 const seconds = (ms: number) => `${(ms / 1_000).toFixed(1)} s`;
 
-function table(head: string[], rows: string[][], className = ""): string {
+/** A table of cells already HTML (escape text from a journal first). */
+export function table(head: string[], rows: string[][], className = ""): string {
   const header = head.map((cell) => `<th>${cell}</th>`).join("");
   const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join("")}</tr>`);
   return `<div class="scroll"><table class="${className}"><thead><tr>${header}</tr></thead><tbody>${body.join("")}</tbody></table></div>`;
