@@ -21,7 +21,7 @@ import { methodOrder } from "./phases/method.ts";
 import { bucketMsFor, SERIES_TENANTS_MAX, type Buckets, type RunSeries } from "./series.ts";
 
 export type EventClass = keyof RunSeries["events"];
-const EVENT_CLASSES = [
+export const EVENT_CLASSES = [
   "produced",
   "acknowledged",
   "rejected",

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readJournal } from "../../harness/cli/report-command.ts";
 import type { Journal } from "../../harness/experiment/journal.ts";
 import { CATEGORIES } from "../../harness/ledger/ledger.ts";
+import { HEALTH_BAND_RGB } from "../../harness/report/html/chart.ts";
 import { renderReport } from "../../harness/report/html/report.ts";
+import { unhealthySpans } from "../../harness/report/html/time-charts.ts";
 import { journalFixture, seriesFixture } from "./series-fixture.ts";
 
 const HOSTILE = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
@@ -57,6 +59,30 @@ describe("renderReport", () => {
     // Shared axes: both flow charts end their x axis at the longer run's 60 s.
     const flows = html.split('data-chart="flow"').slice(1, 3);
     for (const flow of flows) expect(flow).toMatch(/>60<\/text>/);
+  });
+
+  it("shades the buckets with a service unhealthy, labelled, and draws rejected events when any", () => {
+    const series = seriesFixture({ durationMs: 60_000, faults, tenants: ["t001"] });
+    series.unhealthy = series.unhealthy.map((_, index) =>
+      index >= 12 && index < 18 ? ["buffer"] : index === 30 ? ["pusher", "buffer"] : [],
+    );
+    series.events.rejected = series.events.rejected.map((_, index) => (index === 40 ? 7 : 0));
+    const html = renderReport([journalWith({ series })]);
+    const flow = html.slice(html.indexOf('data-chart="flow"'), html.indexOf('data-chart="buffer"'));
+    expect(unhealthySpans(series)).toEqual([
+      { fromMs: 12_000, toMs: 18_000, services: ["buffer"] },
+      { fromMs: 30_000, toMs: 31_000, services: ["buffer", "pusher"] },
+    ]);
+    expect(flow).toContain(">unhealthy: buffer</text>");
+    expect(flow).toContain(">unhealthy: buffer, pusher</text>");
+    expect(
+      flow.match(new RegExp(`fill="rgb\\(${HEALTH_BAND_RGB.join(",")}\\)"`, "g")),
+    ).toHaveLength(2);
+    // Rejected events are drawn, in the legend; indeterminate (none in this run) is not.
+    expect(flow).toContain(">rejected</text>");
+    expect(flow).not.toContain(">indeterminate</text>");
+    // The health band is no series of the legend.
+    expect(flow).not.toContain(">unhealthy</text>");
   });
 
   it("keeps a 10-minute run's report under 2 MB", () => {

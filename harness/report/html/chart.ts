@@ -11,6 +11,10 @@ export const CHART_SIZE_PX = { width: 760, height: 280 } as const;
 export const FAULT_BAND_RGB = [214, 39, 40] as const;
 export const FAULT_BAND_COLOR = `rgba(${FAULT_BAND_RGB.join(", ")}, 0.13)`;
 
+/** The shade of a span when a service was unhealthy: a thin band at the foot of the flow chart. */
+export const HEALTH_BAND_RGB = [138, 109, 0] as const;
+export const HEALTH_BAND_COLOR = `rgba(${HEALTH_BAND_RGB.join(", ")}, 0.55)`;
+
 /** The legend's font size, used by no other text (browser tests find the legend by it). */
 export const LEGEND_FONT_PX = 11;
 
@@ -21,6 +25,8 @@ export const SERIES_COLORS = {
   delivered: "#2ca02c",
   declared: "#ff7f0e",
   lost: "#d62728",
+  rejected: "#8c564b",
+  indeterminate: "#e377c2",
   bound: "#9467bd",
 } as const;
 

@@ -4,9 +4,11 @@
 // glance.
 
 import type { EChartsOption, LineSeriesOption, MarkAreaComponentOption } from "echarts";
+import { EVENT_CLASSES } from "../../experiment/series-build.ts";
 import type { Buckets, RunSeries } from "../../experiment/series.ts";
 import {
   FAULT_BAND_COLOR,
+  HEALTH_BAND_COLOR,
   LEGEND_FONT_PX,
   niceCeil,
   PALETTE,
@@ -38,6 +40,13 @@ interface Bound {
   color: string;
 }
 
+/** A span of buckets in which the same services were seen unhealthy. */
+export interface UnhealthySpan {
+  fromMs: number;
+  toMs: number;
+  services: string[];
+}
+
 /** One chart over time of one run, before it is drawn. */
 export interface TimeChartSpec {
   yName: string;
@@ -45,6 +54,8 @@ export interface TimeChartSpec {
   bounds: Bound[];
   /** Vertical marks: configs published, loss beginning. */
   instants: Instant[];
+  /** Spans with a service unhealthy, drawn as a thin band at the foot of the chart. */
+  unhealthy?: UnhealthySpan[];
 }
 
 export type TimeChartKind = "flow" | "buffer" | "buffers" | "memory" | "tenant-loss";
@@ -54,8 +65,36 @@ const CONFIG_MARKS_MAX = 40;
 
 const perSecond = (series: RunSeries) => 1_000 / series.bucketMs;
 
+/** Consecutive buckets with the same services unhealthy, as one span each. */
+export function unhealthySpans(series: RunSeries): UnhealthySpan[] {
+  const spans: UnhealthySpan[] = [];
+  let open: UnhealthySpan | null = null;
+  series.unhealthy.forEach((services, index) => {
+    const names = [...new Set(services ?? [])].sort();
+    const key = names.join(", ");
+    if (open !== null && open.services.join(", ") === key) {
+      open.toMs = (index + 1) * series.bucketMs;
+      return;
+    }
+    open = null;
+    if (names.length === 0) return;
+    open = {
+      fromMs: index * series.bucketMs,
+      toMs: (index + 1) * series.bucketMs,
+      services: names,
+    };
+    spans.push(open);
+  });
+  return spans;
+}
+
 function flowSpec(series: RunSeries): TimeChartSpec {
-  const names = ["produced", "acknowledged", "delivered", "declared", "lost"] as const;
+  // Rejected and indeterminate events are drawn only in a run that has any.
+  const names = EVENT_CLASSES.filter(
+    (name) =>
+      (name !== "rejected" && name !== "indeterminate") ||
+      series.events[name].some((value) => value !== null && value > 0),
+  );
   const lines = names.map((name): Line => ({
     name,
     color: SERIES_COLORS[name],
@@ -78,7 +117,13 @@ function flowSpec(series: RunSeries): TimeChartSpec {
       label: "loss begins",
       color: SERIES_COLORS.lost,
     });
-  return { yName: "events/s (by production time)", lines, bounds: [], instants };
+  return {
+    yName: "events/s (by production time)",
+    lines,
+    bounds: [],
+    instants,
+    unhealthy: unhealthySpans(series),
+  };
 }
 
 function bufferSpec(series: RunSeries): TimeChartSpec {
@@ -235,6 +280,35 @@ function markLines(spec: TimeChartSpec) {
   };
 }
 
+/** Share of the value axis the health band is tall. */
+const HEALTH_BAND_SHARE = 0.04;
+
+/**
+ * The health band rides on a series of its own with no data (a series has one mark area, and
+ * the first one's are the fault windows); the legend leaves it out.
+ */
+function healthSeries(spans: UnhealthySpan[], yTop: number): LineSeriesOption {
+  return {
+    type: "line",
+    name: "unhealthy",
+    data: [],
+    silent: true,
+    markArea: {
+      silent: true,
+      itemStyle: { color: HEALTH_BAND_COLOR },
+      label: { show: true, position: "top" as const, fontSize: 9, color: "#6b5400" },
+      data: spans.map(
+        (
+          span,
+        ): [{ name: string; xAxis: number; yAxis: number }, { xAxis: number; yAxis: number }] => [
+          { name: `unhealthy: ${span.services.join(", ")}`, xAxis: span.fromMs / 1_000, yAxis: 0 },
+          { xAxis: span.toMs / 1_000, yAxis: yTop * HEALTH_BAND_SHARE },
+        ],
+      ),
+    },
+  };
+}
+
 /** The chart of one run, on axes shared with the other runs of the report. */
 export function renderTimeChart(
   spec: TimeChartSpec,
@@ -264,18 +338,25 @@ export function renderTimeChart(
     } satisfies LineSeriesOption;
   });
   if (chartSeries.length === 0) return "";
+  const yTop = niceCeil(axes.yMax);
+  const spans = spec.unhealthy ?? [];
   const option: EChartsOption = {
     grid: { left: 72, right: 24, top: 48, bottom: 44 },
-    legend: { top: 4, type: "plain", textStyle: { fontSize: LEGEND_FONT_PX } },
+    legend: {
+      top: 4,
+      type: "plain",
+      textStyle: { fontSize: LEGEND_FONT_PX },
+      data: spec.lines.map((line) => line.name),
+    },
     xAxis: { type: "value", min: 0, max: axes.xMaxS, name: "s", nameLocation: "end" },
     yAxis: {
       type: "value",
       min: 0,
-      max: niceCeil(axes.yMax),
+      max: yTop,
       name: spec.yName,
       nameTextStyle: { align: "left" },
     },
-    series: chartSeries,
+    series: spans.length === 0 ? chartSeries : [...chartSeries, healthSeries(spans, yTop)],
   };
   return renderChart(option);
 }
