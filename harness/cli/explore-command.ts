@@ -6,9 +6,12 @@
 // schedule).
 
 import { Command, InvalidArgumentError, Option } from "commander";
+import { writeFile } from "node:fs/promises";
 import { PROFILE_NAMES, type ProfileName } from "../../pipeline/core/flaws.ts";
 import { explore, type ExploreResult } from "../explore/explore.ts";
+import { exploreScenario } from "../explore/scenario.ts";
 import { writeSchedule, type ScheduleStep } from "../explore/schedule.ts";
+import { faultParams, renderExploreReport } from "../report/html/explore-report.ts";
 import { FAULT_FAMILIES, type FaultFamily } from "../faults/fault.ts";
 import { INVARIANT_NAMES, type InvariantName } from "../invariants/types.ts";
 import { parseDuration } from "../experiment/duration.ts";
@@ -26,6 +29,7 @@ interface ExploreFlags {
   maxFaults: number;
   out?: string;
   json?: boolean;
+  report?: string;
 }
 
 function positiveInteger(name: string, max: number) {
@@ -65,10 +69,8 @@ function timeLimit(value: string): number {
 
 /** `+3.0 s  config.add-job tenant=t000 dataset=dns_logs  (for 2.0 s)` */
 export function formatStep(step: ScheduleStep): string {
-  const { kind, ...params } = step.fault;
-  const details = Object.entries(params)
-    .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
-    .join(" ");
+  const { kind } = step.fault;
+  const details = faultParams(step);
   const lasting = step.for === undefined ? "" : `  (for ${(step.for / 1000).toFixed(1)} s)`;
   return `+${(step.at / 1000).toFixed(1).padStart(5)} s  ${kind}${details === "" ? "" : ` ${details}`}${lasting}`;
 }
@@ -96,19 +98,27 @@ function describeUnknown(result: ExploreResult, lead = ""): string[] {
   ];
 }
 
-/** What `spillway explore` prints for a result (without --json). */
-export function formatExplore(
+/** What was searched: profile, flaws, fault families, invariant, seed. */
+function exploreFocus(
   flags: Pick<ExploreFlags, "profile" | "invariant" | "seed">,
   result: ExploreResult,
-  file: string | null,
 ): string {
-  const focus = [
+  return [
     `profile ${flags.profile}`,
     ...(result.flaws === null ? [] : [`flaws ${result.flaws.join(",") || "none"}`]),
     `faults ${(result.families ?? FAULT_FAMILIES).join(",")}`,
     ...(flags.invariant === undefined ? [] : [`invariant ${flags.invariant}`]),
     `seed ${flags.seed}`,
   ].join(", ");
+}
+
+/** What `spillway explore` prints for a result (without --json). */
+export function formatExplore(
+  flags: Pick<ExploreFlags, "profile" | "invariant" | "seed">,
+  result: ExploreResult,
+  file: string | null,
+): string {
+  const focus = exploreFocus(flags, result);
   const seconds = (result.elapsedMs / 1000).toFixed(1);
   const lines = [`spillway explore: ${focus}`];
   if (!result.found) {
@@ -175,6 +185,10 @@ export function exploreCommand(): Command {
       "where to save a minimal schedule (default spillway-schedule-<profile>-seed<seed>.json)",
     )
     .option("--json", "print one JSON object instead of text")
+    .option(
+      "--report <file>",
+      "write an HTML report: the minimal schedule as a timeline beside the violated invariant's evidence (docs/reports.md)",
+    )
     .action(async (flags: ExploreFlags) => {
       const flaws = flawList(flags.flaws);
       const tty = process.stderr.isTTY === true && flags.json !== true;
@@ -214,6 +228,17 @@ export function exploreCommand(): Command {
         );
       } else {
         process.stdout.write(formatExplore(flags, result, file));
+      }
+      if (flags.report !== undefined) {
+        await writeFile(
+          flags.report,
+          renderExploreReport(
+            result,
+            { durationMs: exploreScenario().duration, file, focus: exploreFocus(flags, result) },
+            { generatedAt: new Date() },
+          ),
+        );
+        if (flags.json !== true) process.stdout.write(`report: ${flags.report}\n`);
       }
       process.exitCode = !result.found
         ? EXIT.asExpected

@@ -18,6 +18,16 @@ export const HEALTH_BAND_COLOR = `rgba(${HEALTH_BAND_RGB.join(", ")}, 0.55)`;
 /** The legend's font size, used by no other text (browser tests find the legend by it). */
 export const LEGEND_FONT_PX = 11;
 
+/** The legend every chart has: on top, in its own font size; `names` leaves other series out. */
+export function legend(names?: string[]) {
+  return {
+    top: 4,
+    type: "plain" as const,
+    textStyle: { fontSize: LEGEND_FONT_PX },
+    ...(names === undefined ? {} : { data: names }),
+  };
+}
+
 /** Series colours, one per name, so that the same thing has the same colour on every chart. */
 export const SERIES_COLORS = {
   produced: "#7f7f7f",

@@ -12,7 +12,7 @@ import {
   matrixTable,
   type MatrixRow,
 } from "../matrix.ts";
-import { CHART_SIZE_PX, LEGEND_FONT_PX, niceCeil, renderChart, SERIES_COLORS } from "./chart.ts";
+import { CHART_SIZE_PX, legend, niceCeil, renderChart, SERIES_COLORS } from "./chart.ts";
 import { escapeHtml } from "./escape.ts";
 import { htmlPage, section, type ReportOptions } from "./report.ts";
 import { table } from "./tables.ts";
@@ -68,7 +68,7 @@ function matrixChart(rows: readonly MatrixRow[], all: readonly Flaw[]): string {
   );
   const option: EChartsOption = {
     grid: { left: 230, right: 24, top: 40, bottom: 36 },
-    legend: { top: 4, type: "plain", textStyle: { fontSize: LEGEND_FONT_PX } },
+    legend: legend(),
     xAxis: { type: "value", min: 0, max: niceCeil(highest), name: "%", nameLocation: "end" },
     yAxis: {
       type: "category",

@@ -105,7 +105,7 @@ export function tenantLossTable(journal: Journal): string {
   );
 }
 
-function evidenceText(evidence: unknown): string {
+export function evidenceText(evidence: unknown): string {
   const text = JSON.stringify(evidence, null, 2) ?? "null";
   if (text.length <= EVIDENCE_CHARS_MAX) return escapeHtml(text);
   return `${escapeHtml(text.slice(0, EVIDENCE_CHARS_MAX))}\n… (${count(text.length - EVIDENCE_CHARS_MAX)} more characters in the journal)`;

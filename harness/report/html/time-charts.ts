@@ -9,7 +9,7 @@ import type { Buckets, RunSeries } from "../../experiment/series.ts";
 import {
   FAULT_BAND_COLOR,
   HEALTH_BAND_COLOR,
-  LEGEND_FONT_PX,
+  legend,
   niceCeil,
   PALETTE,
   renderChart,
@@ -342,12 +342,7 @@ export function renderTimeChart(
   const spans = spec.unhealthy ?? [];
   const option: EChartsOption = {
     grid: { left: 72, right: 24, top: 48, bottom: 44 },
-    legend: {
-      top: 4,
-      type: "plain",
-      textStyle: { fontSize: LEGEND_FONT_PX },
-      data: spec.lines.map((line) => line.name),
-    },
+    legend: legend(spec.lines.map((line) => line.name)),
     xAxis: { type: "value", min: 0, max: axes.xMaxS, name: "s", nameLocation: "end" },
     yAxis: {
       type: "value",
