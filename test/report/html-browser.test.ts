@@ -17,7 +17,6 @@ import { runOn } from "../../harness/experiment/run-on.ts";
 import type { RunSeries } from "../../harness/experiment/series.ts";
 import { FAULT_BAND_RGB, LEGEND_FONT_PX, SERIES_COLORS } from "../../harness/report/html/chart.ts";
 import { renderReport } from "../../harness/report/html/report.ts";
-import { seriesFixture } from "./series-fixture.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -137,22 +136,8 @@ describe.skipIf(!present && process.env.CI === undefined)("the HTML report in Ch
       profile: "legacy-2024",
       seed: 1,
     });
-    // Until every journal carries its series, build one shaped like the run's own steps.
-    series =
-      journal.series ??
-      seriesFixture({
-        durationMs: journal.durationMs,
-        faults: journal.steps
-          .filter((step) => step.phase === "method")
-          .map((step) => ({
-            name: step.name,
-            target: null,
-            fromMs: step.startedMs,
-            toMs: journal.steps.find((heal) => heal.phase === "heal")?.startedMs ?? null,
-          })),
-        tenants: ["t037", "t039"],
-      });
-    journal = { ...journal, series };
+    if (journal.series === undefined) throw new Error("the run's journal carries no series");
+    series = journal.series;
     directory = await mkdtemp(join(tmpdir(), "spillway-report-"));
     const file = join(directory, "report.html");
     await writeFile(file, renderReport([journal]));
@@ -234,6 +219,30 @@ describe.skipIf(!present && process.env.CI === undefined)("the HTML report in Ch
     // Loss is charted by production bucket: it may begin in the bucket the config came in.
     expect(lossX!).toBeGreaterThanOrEqual(invalidX! - bucketPx);
     expect(lossX!).toBeLessThanOrEqual(invalidX! + 5 * bucketPx);
+  });
+
+  it("fits a narrow window without scrolling sideways, and prints with its charts", async () => {
+    const narrow = await browser!.newPage({ viewport: { width: 400, height: 800 } });
+    try {
+      await narrow.goto(reportUrl, { waitUntil: "load" });
+      // Evaluated in the page, as text: the test's own types know no DOM.
+      const overflowPx = Number(
+        await narrow.evaluate(
+          "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+        ),
+      );
+      expect(overflowPx).toBeLessThanOrEqual(1);
+      await narrow.emulateMedia({ media: "print" });
+      const chartWidthsPx = (await narrow.evaluate(
+        "[...document.querySelectorAll('svg')].map((svg) => svg.getBoundingClientRect().width)",
+      )) as number[];
+      expect(chartWidthsPx.length).toBeGreaterThan(0);
+      expect(Math.min(...chartWidthsPx)).toBeGreaterThan(100);
+      const pdf = await narrow.pdf({ format: "A4" });
+      expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+    } finally {
+      await narrow.close();
+    }
   });
 
   it("keeps a screenshot of the whole page", async () => {
