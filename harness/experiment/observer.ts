@@ -48,7 +48,10 @@ export interface HealthReading {
 
 export class Observer {
   readonly bufferSamples: BufferSample[] = [];
+  /** The buffer's memory, with each /stats reading (its bound is judged on these). */
   readonly rssSamples: Array<{ service: string; at: number; rssMb: number }> = [];
+  /** Every other service's memory, about once a second, for the reports (bounded apart). */
+  readonly otherRssSamples: Array<{ service: string; at: number; rssMb: number }> = [];
   readonly memoryExceeded: MemoryEvent[] = [];
   readonly events: RuntimeEvent[] = [];
   /**
@@ -92,8 +95,24 @@ export class Observer {
         void this.health().then((reading) => {
           if (this.healthSamples.length < MAX_SAMPLES) this.healthSamples.push(reading);
         });
+        void this.sampleMemory();
       }),
     );
+  }
+
+  /**
+   * Every service's memory but the buffer's (read with each /stats, more often), about once a
+   * second, for the reports' memory chart: from the OS on processes, from the model on the
+   * simulator.
+   */
+  private async sampleMemory(): Promise<void> {
+    const at = this.topology.clock.now();
+    for (const service of this.topology.services) {
+      if (service.component === "buffer" || this.otherRssSamples.length >= MAX_SAMPLES) continue;
+      const rss = await service.memoryBytes().catch(() => undefined);
+      if (rss !== undefined)
+        this.otherRssSamples.push({ service: service.name, at, rssMb: rss / (1024 * 1024) });
+    }
   }
 
   /** Takes a last reading of everything, then stops sampling. */

@@ -34,5 +34,11 @@ describe("journal.series of nov14-2024 on legacy-2024 (simulator)", () => {
     expect(series.restarts).toContainEqual(
       expect.objectContaining({ service: "buffer", kind: "memory-cap-exceeded" }),
     );
+    // Every service's memory is charted, read from outside, not only the buffer's.
+    const charted = series.memory
+      .filter((entry) => entry.mb.some((value) => value !== null))
+      .map((entry) => entry.service)
+      .sort();
+    expect(charted).toEqual(["buffer", "config", "forwarder", "pusher", "sink-0", "sink-1"].sort());
   });
 });

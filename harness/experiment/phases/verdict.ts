@@ -118,7 +118,8 @@ function referenceSeries(state: RunState, streams: SettledStream[]): RunSeries {
     if (readings === undefined) readingsOf.set(service, (readings = []));
     readings.push({ at, value });
   };
-  for (const sample of observer.rssSamples) addReading(sample.service, sample.at, sample.rssMb);
+  for (const sample of [...observer.rssSamples, ...observer.otherRssSamples])
+    addReading(sample.service, sample.at, sample.rssMb);
   // The reading that crossed a cap may fall between samples: it is a reading too.
   for (const event of observer.memoryExceeded) addReading(event.service, event.at, event.rssMb);
   const capOf = (service: string): number | null => {
