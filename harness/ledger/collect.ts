@@ -34,20 +34,30 @@ function getJson<T>(net: Net, url: string): Promise<T> {
   return requestJson<T>(net, "GET", url, { timeoutMs: REQUEST_TIMEOUT_MS });
 }
 
-/** Pages through a cursor endpoint (`?cursor=N` → `{ records, next }`) to the end. */
-async function allPages<T>(net: Net, baseUrl: string): Promise<T[]> {
-  const items: T[] = [];
-  let cursor = 0;
+/**
+ * Pages through a cursor endpoint (`?cursor=N` → `{ records, next }`) from `cursor` to the end;
+ * returns what it read and the cursor to read on from later.
+ */
+export async function pagesFrom<T>(
+  net: Net,
+  baseUrl: string,
+  cursor = 0,
+): Promise<{ records: T[]; next: number }> {
+  const records: T[] = [];
   for (let page = 0; page < MAX_PAGES; page++) {
     const answer = await getJson<{ records: T[]; next: number }>(
       net,
       `${baseUrl}?cursor=${cursor}`,
     );
-    items.push(...answer.records);
-    if (answer.records.length === 0 || answer.next <= cursor) return items;
+    records.push(...answer.records);
+    if (answer.records.length === 0 || answer.next <= cursor) return { records, next: cursor };
     cursor = answer.next;
   }
   throw new Error(`${baseUrl} returned more than ${MAX_PAGES} pages`);
+}
+
+async function allPages<T>(net: Net, baseUrl: string): Promise<T[]> {
+  return (await pagesFrom<T>(net, baseUrl)).records;
 }
 
 export async function collectDeliveries(

@@ -25,7 +25,8 @@ import { watchRecoveryTail } from "../experiment/phases/recovery.ts";
 import { settleVerdict } from "../experiment/phases/verdict.ts";
 import { drivePhases, type RunOptions } from "../experiment/runner.ts";
 import { RunState } from "../experiment/run-state.ts";
-import { collectDeliveries, readPublishedConfig } from "../ledger/collect.ts";
+import { pagesFrom, readPublishedConfig } from "../ledger/collect.ts";
+import type { SinkRecord } from "../../pipeline/sink/sink-records.ts";
 import { JobRecord } from "../ledger/job-record.ts";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -232,18 +233,28 @@ export function startTargetWorkload(run: TargetRun): number {
   return workloadStart;
 }
 
-/** Every event the recorders hold so far, counted (copies included): progress, not the ledger. */
-async function recordedSoFar(started: StartedTarget): Promise<number> {
+/**
+ * Every event the recorders hold so far, counted (copies included): progress, not the ledger.
+ * Each call reads only the records added since the last, from each recorder's cursor (its
+ * records are kept across its restarts, so the cursor stays good).
+ */
+function recordedEventsTally(started: StartedTarget): () => Promise<number> {
+  const cursors = new Map<string, number>();
   let total = 0;
-  for (const [name, recorder] of started.recorders) {
-    const deliveries = await collectDeliveries(started.net, [
-      { name, component: "sink", url: recorder.url() },
-    ]);
-    for (const delivery of deliveries)
-      for (const stream of delivery.streams)
-        for (const [from, to] of stream.ranges) total += to - from + 1;
-  }
-  return total;
+  return async () => {
+    for (const [name, recorder] of started.recorders) {
+      const { records, next } = await pagesFrom<SinkRecord>(
+        started.net,
+        `${recorder.url()}/records`,
+        cursors.get(name) ?? 0,
+      );
+      cursors.set(name, next);
+      for (const record of records)
+        for (const stream of record.streams)
+          for (const [from, to] of stream.ranges) total += to - from + 1;
+    }
+    return total;
+  };
 }
 
 /**
@@ -257,10 +268,11 @@ async function drainTarget(state: RunState, started: StartedTarget): Promise<boo
   // Copies included: an event routed to two egresses is owed at both (docs/targets.md, "Routes").
   const owed = owedEvents(state.producing().record, state.jobs!);
   const deadline = state.clock.now() + timeout;
+  const recordedSoFar = recordedEventsTally(started);
   let last = -1;
   let lastChangeAt = state.clock.now();
   while (state.clock.now() < deadline) {
-    const recorded = await recordedSoFar(started).catch(() => last);
+    const recorded = await recordedSoFar().catch(() => last);
     if (recorded >= owed) return true;
     if (recorded !== last) {
       last = recorded;
