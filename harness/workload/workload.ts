@@ -6,7 +6,7 @@
 // gives one run.
 
 import { DEFAULT_LIMITS, type Limits } from "../../pipeline/core/limits.ts";
-import type { Clock, Log, Net, Rng, Timer } from "../../pipeline/core/seam.ts";
+import type { Clock, Log, Net, Rng } from "../../pipeline/core/seam.ts";
 import { BatchBuilder, type Batch } from "./batch.ts";
 import {
   resolveWorkloadOptions,
@@ -23,6 +23,7 @@ import {
   type PlannedJob,
 } from "./tenants.ts";
 import { Timeline } from "./timeline.ts";
+import { Waits } from "./waits.ts";
 import { RateMeter } from "./rate-meter.ts";
 
 /** Batches that end other than acked (and protocol errors) logged one by one; then counted. */
@@ -73,11 +74,6 @@ interface InFlightBatch {
   settled: boolean;
 }
 
-interface RetryWait {
-  timer: Timer;
-  resolve(proceed: boolean): void;
-}
-
 const noLog: Log = { info() {}, warn() {}, error() {} };
 
 export class Workload {
@@ -116,8 +112,8 @@ export class Workload {
   private outcomeLogs = 0;
 
   private readonly inFlight = new Set<InFlightBatch>();
-  private readonly retryWaits = new Set<RetryWait>();
-  private abandoned = false;
+  /** Waits between a batch's attempts; abandoning the batches in flight ends them all. */
+  private readonly retryWaits: Waits;
   /** Set while production waits for a free slot: a settling batch wakes it. */
   private blocked = false;
   private wake: (() => void) | undefined;
@@ -131,6 +127,7 @@ export class Workload {
     this.clock = seam.clock;
     this.rng = seam.rng;
     this.send = seam.send;
+    this.retryWaits = new Waits(seam.clock);
     this.log = seam.log ?? noLog;
     this.sampler = new TenantSampler(this.options.tenants, this.options.zipfExponent);
     this.tenants = this.sampler.names;
@@ -370,17 +367,7 @@ export class Workload {
   }
 
   private retryDelay(ms: number): Promise<boolean> {
-    if (this.abandoned) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const wait: RetryWait = {
-        timer: this.clock.schedule(ms, () => {
-          this.retryWaits.delete(wait);
-          resolve(true);
-        }),
-        resolve,
-      };
-      this.retryWaits.add(wait);
-    });
+    return this.retryWaits.wait(ms);
   }
 
   private async shutDown(timeoutMs: number): Promise<WorkloadStats> {
@@ -415,12 +402,7 @@ export class Workload {
 
   /** Batches still in flight after the drain bound may or may not be accepted: unknown. */
   private abandonInFlight(): void {
-    this.abandoned = true;
-    for (const wait of this.retryWaits) {
-      wait.timer.cancel();
-      wait.resolve(false);
-    }
-    this.retryWaits.clear();
+    this.retryWaits.close();
     for (const entry of [...this.inFlight]) {
       this.settle(entry, {
         outcome: "unknown",

@@ -10,6 +10,7 @@ import { createRealNet, realClock, realRng } from "../../../pipeline/host/real-s
 import { sendBatch, type SendContext } from "../../workload/send-batch.ts";
 import type { Batch } from "../../workload/batch.ts";
 import { encodeToken } from "../identity.ts";
+import { Waits } from "../../workload/waits.ts";
 import type { Ingress } from "./ingress.ts";
 import {
   backoffLimits,
@@ -17,7 +18,6 @@ import {
   closedResult,
   eventIds,
   resolveSendingOptions,
-  Waits,
   type SendingOptions,
 } from "./sending.ts";
 

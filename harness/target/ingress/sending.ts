@@ -4,7 +4,7 @@
 
 import type { EventId } from "../../../pipeline/core/event.ts";
 import { DEFAULT_LIMITS, type Limits } from "../../../pipeline/core/limits.ts";
-import type { Clock, Log, NetFailure, Timer } from "../../../pipeline/core/seam.ts";
+import type { Log, NetFailure } from "../../../pipeline/core/seam.ts";
 import type { Batch } from "../../workload/batch.ts";
 import { resolveWorkloadOptions, type WorkloadOptions } from "../../workload/options.ts";
 import type { BatchOutcome } from "../../workload/record.ts";
@@ -87,44 +87,4 @@ export function settled(
 
 export function closedResult(kind: string): BatchResult {
   return settled("rejected", 0, `the ${kind} ingress is closed: nothing was sent`);
-}
-
-interface PendingWait {
-  timer: Timer;
-  resolve(proceed: boolean): void;
-}
-
-/** Backoff waits that close() ends at once, answering false: the batch gives up waiting. */
-export class Waits {
-  private readonly clock: Clock;
-  private readonly pending = new Set<PendingWait>();
-  private closed = false;
-
-  constructor(clock: Clock) {
-    this.clock = clock;
-  }
-
-  /** Resolves true after `ms`, or false as soon as the ingress closes. */
-  wait(ms: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const pending: PendingWait = {
-        timer: this.clock.schedule(ms, () => {
-          this.pending.delete(pending);
-          resolve(true);
-        }),
-        resolve,
-      };
-      this.pending.add(pending);
-    });
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const pending of this.pending) {
-      pending.timer.cancel();
-      pending.resolve(false);
-    }
-    this.pending.clear();
-  }
 }

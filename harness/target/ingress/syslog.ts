@@ -17,6 +17,7 @@ import { netErrorOf, realClock, realRng } from "../../../pipeline/host/real-seam
 import type { Batch } from "../../workload/batch.ts";
 import type { BatchOutcome } from "../../workload/record.ts";
 import type { BatchResult } from "../../workload/send-batch.ts";
+import { Waits } from "../../workload/waits.ts";
 import type { Ingress } from "./ingress.ts";
 import {
   backoffLimits,
@@ -25,7 +26,6 @@ import {
   noLog,
   resolveSendingOptions,
   settled,
-  Waits,
   type SendingOptions,
 } from "./sending.ts";
 import {
