@@ -335,7 +335,7 @@ function collectDeliveries(
 }
 
 /** How many seqs the ranges hold, counting overlaps as often as they occur. */
-function rangeTotal(ranges: ReadonlyArray<readonly [number, number]>): number {
+export function rangeTotal(ranges: ReadonlyArray<readonly [number, number]>): number {
   let total = 0;
   for (let i = 0; i < ranges.length; i++) total += ranges[i]![1] - ranges[i]![0] + 1;
   return total;

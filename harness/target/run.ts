@@ -26,6 +26,7 @@ import { settleVerdict } from "../experiment/phases/verdict.ts";
 import { drivePhases, type RunOptions } from "../experiment/runner.ts";
 import { RunState } from "../experiment/run-state.ts";
 import { pagesFrom, readPublishedConfig } from "../ledger/collect.ts";
+import { rangeTotal } from "../ledger/ledger.ts";
 import type { SinkRecord } from "../../pipeline/sink/sink-records.ts";
 import { JobRecord } from "../ledger/job-record.ts";
 import { realClock } from "../../pipeline/host/real-seam.ts";
@@ -250,8 +251,7 @@ function recordedEventsTally(started: StartedTarget): () => Promise<number> {
       );
       cursors.set(name, next);
       for (const record of records)
-        for (const stream of record.streams)
-          for (const [from, to] of stream.ranges) total += to - from + 1;
+        for (const stream of record.streams) total += rangeTotal(stream.ranges);
     }
     return total;
   };

@@ -33,6 +33,7 @@ import type { IntervalSet } from "../ledger/interval-set.ts";
 import type { JobRecord } from "../ledger/job-record.ts";
 import {
   computeLedger,
+  rangeTotal,
   type JobSpan,
   type LedgerDelivery,
   type LedgerStream,
@@ -305,10 +306,7 @@ export async function settleTargetVerdict(
         at: delivery.at ?? 0,
         component: declared.egress,
         reason: `dead-letter:${declared.egress}`,
-        count: delivery.streams.reduce(
-          (sum, stream) => sum + stream.ranges.reduce((n, [a, b]) => n + b - a + 1, 0),
-          0,
-        ),
+        count: delivery.streams.reduce((sum, stream) => sum + rangeTotal(stream.ranges), 0),
         streams: delivery.streams,
       });
   }
