@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from "commander";
 import { ExperimentError } from "../experiment/definition.ts";
+import { SPILLWAY_VERSION } from "../experiment/runner.ts";
 import { runToxiproxyCommand } from "../toxiproxy/cli.ts";
 import { cleanCommand } from "./clean-command.ts";
 import { EXIT, UsageError } from "./exit.ts";
@@ -21,6 +22,7 @@ if (argv[0] === "toxiproxy") {
 } else {
   const program = new Command("spillway")
     .description("Chaos and fault-injection test harness for log pipelines.")
+    .version(SPILLWAY_VERSION, "-V, --version", "print the version and exit")
     .addCommand(runCommand())
     .addCommand(listCommand())
     .addCommand(validateCommand())

@@ -8,6 +8,7 @@
 // Healing, rollbacks, the drain and the verdict run also after a failure or an interruption
 // (Ctrl-C): nothing is left broken, and the journal says how the run ended.
 
+import packageJson from "../../package.json" with { type: "json" };
 import type { Flaw } from "../../pipeline/core/flaws.ts";
 import type { InvariantName } from "../invariants/types.ts";
 import { registerCleanup, signalReceived } from "../runtime/cleanup.ts";
@@ -27,7 +28,8 @@ import { startTopology, startWorkload } from "./phases/start.ts";
 import { settleVerdict } from "./phases/verdict.ts";
 import { Interrupted, RunState } from "./run-state.ts";
 
-export const SPILLWAY_VERSION = "0.1.0";
+/** The package's version (package.json), in every journal and `spillway --version`. */
+export const SPILLWAY_VERSION: string = packageJson.version;
 
 export interface Progress {
   phase: string;

@@ -3,6 +3,7 @@
 
 import { execa } from "execa";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -147,6 +148,15 @@ describe("spillway run and list", () => {
     ])
       expect(runHelp.stdout).toContain(flag);
     expect((await spillway("explode")).exitCode).toBe(2);
+  });
+
+  it("--version prints the package's version and exits 0", async () => {
+    const { version } = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const result = await spillway(flag);
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout.trim()).toBe(version);
+    }
   });
 });
 
