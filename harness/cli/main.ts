@@ -15,6 +15,14 @@ import { imagesCommand } from "./images-command.ts";
 import { runCommand } from "./run-command.ts";
 import { steadyCommand } from "./steady-command.ts";
 
+// A reader that goes away (`spillway list | head -3`) loses the rest of the output, and nothing
+// else: a run goes on to heal, stop and release what it started, and exits with its own code.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+  });
+}
+
 const argv = process.argv.slice(2);
 if (argv[0] === "toxiproxy") {
   // Its own parser: it also accepts toxiproxy-server's single-dash flags (-host, -port, -config).

@@ -150,6 +150,15 @@ describe("spillway run and list", () => {
     expect((await spillway("explode")).exitCode).toBe(2);
   });
 
+  it("a reader that goes away early ends the output, not the process with a trace", async () => {
+    const child = spillway("list");
+    // Closed before the CLI writes a byte: every write it makes then fails with EPIPE.
+    child.stdout!.destroy();
+    const result = await child;
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+  });
+
   it("--version prints the package's version and exits 0", async () => {
     const { version } = JSON.parse(await readFile("package.json", "utf8")) as { version: string };
     for (const flag of ["--version", "-V"]) {
