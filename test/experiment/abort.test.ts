@@ -9,6 +9,11 @@ import { parseExperiment, type Experiment } from "../../harness/experiment/defin
 import type { Journal } from "../../harness/experiment/journal.ts";
 import { checkExperiment, loadExperiment } from "../../harness/experiment/load.ts";
 import { runOnSimulator } from "../../harness/experiment/sim-run.ts";
+import {
+  checkExperimentOnTarget,
+  loadTarget,
+  targetMemoryCapMb,
+} from "../../harness/target/load.ts";
 import { formatJUnit } from "../../harness/report/junit.ts";
 import { formatSummary } from "../../harness/report/summary.ts";
 import { smallExperiment, spillwayRunSim } from "../invariants/small-experiment.ts";
@@ -141,6 +146,32 @@ describe("abort conditions on the simulator", () => {
     expect(() => checkExperiment(uncapped, "x")).toThrow(
       /abort\[0\]\.memory\.service: "pusher": has no memory cap/,
     );
+  });
+
+  it("on a target: silentLoss is refused, buffer needs a backlog bound, memory takes memoryMbMax", async () => {
+    const experiment = await loadExperiment("targets/rsyslog-relay/relay-kill.yaml");
+    const rsyslog = await loadTarget("targets/rsyslog-relay/target.yaml");
+    const redis = await loadTarget("targets/redis-streams/target.yaml");
+    const withAbort = (abort: AbortCondition[]) => ({ ...experiment, abort });
+    expect(() =>
+      checkExperimentOnTarget(
+        withAbort([{ silentLoss: { aboveEvents: 1, olderThan: 5_000 } }]),
+        rsyslog,
+        "x",
+      ),
+    ).toThrow(
+      /abort\[0\]\.silentLoss: a target's deliveries and declared drops are settled only after the run/,
+    );
+    expect(() =>
+      checkExperimentOnTarget(withAbort([{ buffer: { aboveBoundShare: 1 } }]), redis, "x"),
+    ).toThrow(/abort\[0\]\.buffer: target redis-streams declares no backlog bound/);
+    const accepted = withAbort([
+      { buffer: { aboveBoundShare: 1 } },
+      { memory: { service: "relay-a", aboveCapShare: 0.9 } },
+      { unhealthy: { service: "relay-b", longerThan: 1_000 } },
+    ]);
+    expect(checkExperimentOnTarget(accepted, rsyslog, "x")).toBe(accepted);
+    expect(targetMemoryCapMb(accepted, rsyslog, "relay-a")).toBe(256);
   });
 
   it("spillway run exits 4 when a condition trips, and says so", async () => {
