@@ -5,6 +5,8 @@ export const EXIT = {
   notAsExpected: 1,
   badInput: 2,
   harnessFailed: 3,
+  /** An abort condition tripped (harness/experiment/abort.ts): the run was braked. */
+  aborted: 4,
   interrupted: 130,
 } as const;
 

@@ -1,5 +1,5 @@
 // The `spillway` command line. Exit codes: 0 outcomes as expected, 1 not, 2 bad input,
-// 3 the harness itself failed, 130 interrupted.
+// 3 the harness itself failed, 4 an abort condition tripped (`run`), 130 interrupted.
 
 import { Command, CommanderError } from "commander";
 import { ExperimentError } from "../experiment/definition.ts";

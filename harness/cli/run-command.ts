@@ -1,7 +1,7 @@
 // `spillway run <experiment>`: runs an experiment on one or more profiles and prints the
 // verdict; `--journal` and `--junit` write the evidence, `--markdown` and $GITHUB_STEP_SUMMARY
 // the CI summary. Exit codes: 0 outcomes as expected,
-// 1 not, 2 bad input, 3 the harness itself failed, 130 interrupted.
+// 1 not, 2 bad input, 3 the harness itself failed, 4 an abort condition tripped, 130 interrupted.
 
 import { Command, InvalidArgumentError } from "commander";
 import { appendFile, writeFile } from "node:fs/promises";
@@ -137,8 +137,18 @@ async function runMatrix(
     );
     process.stdout.write(`report: ${reportPath}\n`);
   }
-  if (rows.some((row) => row.journal.status === "interrupted")) return EXIT.interrupted;
-  return rows.some((row) => row.journal.status === "failed") ? EXIT.harnessFailed : EXIT.asExpected;
+  return endCode(rows.map((row) => row.journal)) ?? EXIT.asExpected;
+}
+
+/**
+ * The exit code of runs that did not all end: interrupted, then a harness failure, then an
+ * abort condition tripped in any of them (each run aborts on its own); null when they all ended.
+ */
+function endCode(journals: readonly Journal[]): number | null {
+  if (journals.some((journal) => journal.status === "interrupted")) return EXIT.interrupted;
+  if (journals.some((journal) => journal.status === "failed")) return EXIT.harnessFailed;
+  if (journals.some((journal) => journal.abort !== undefined)) return EXIT.aborted;
+  return null;
 }
 
 /**
@@ -205,8 +215,8 @@ async function runEach(
       await writeMarkdown(journals, flags);
     }
     if (interrupted) return EXIT.interrupted;
-    if (journals.some((journal) => journal.status === "failed")) return EXIT.harnessFailed;
-    return journals.every((journal) => journal.asExpected) ? EXIT.asExpected : EXIT.notAsExpected;
+    const asExpected = journals.every((journal) => journal.asExpected);
+    return endCode(journals) ?? (asExpected ? EXIT.asExpected : EXIT.notAsExpected);
   } finally {
     reported();
     unregister();
@@ -247,6 +257,10 @@ function runTargetCommand(
     }),
   );
 }
+
+const EXIT_CODES_HELP = `
+Exit codes: 0 outcomes as expected, 1 not, 2 bad input, 3 the harness itself failed,
+4 an abort condition (the experiment's abort:) tripped in a run, 130 interrupted.`;
 
 export function runCommand(): Command {
   // --runtime and the options of each runtime are the business of ./runtimes.ts.
@@ -291,6 +305,7 @@ export function runCommand(): Command {
       "--matrix [subsets]",
       'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none" ("all": every flaw of legacy-2024)',
     )
+    .addHelpText("after", EXIT_CODES_HELP)
     .action(async (reference: string, flags: RunFlags & { compare?: string[] }) => {
       const { experiment, target } = await loadExperimentAndTarget(reference, flags.target);
       if (target !== null) {

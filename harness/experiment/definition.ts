@@ -10,6 +10,7 @@ import { resolveLimits } from "../../pipeline/core/limits.ts";
 import { INDETERMINATE_SHARE_MAX_DEFAULT } from "../invariants/no-silent-loss.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { workloadOptionsSchema } from "../workload/options.ts";
+import { abortSchema } from "./abort.ts";
 import { durationSchema } from "./duration.ts";
 
 /** A fault step as written: `{ kind: "process.kill", service: "buffer", ... }`. */
@@ -88,6 +89,11 @@ export const experimentSchema = z.strictObject({
     )
     .max(200)
     .default([]),
+  /**
+   * The brake (docs/architecture.md §6, "Abort conditions"): checked while the method runs; the
+   * first that trips stops it, and the run heals, rolls back, drains and is journaled aborted.
+   */
+  abort: abortSchema,
   /** Actions run after the method, always (also on failure and interruption). */
   rollbacks: z.array(faultStepSchema).max(50).default([]),
   drain: z

@@ -1,6 +1,7 @@
 // The journal of one experiment run (JSON): every step with its times, the verdict with its
 // figures, and whether the outcomes matched what the experiment expects of the profile.
 
+import type { AbortRecord } from "./abort.ts";
 import type { TimelineDisagreement } from "../ledger/job-record.ts";
 import type { RunSeries } from "./series.ts";
 import type { Counts } from "../ledger/ledger.ts";
@@ -77,7 +78,13 @@ export interface Journal {
   flaws: string[];
   runtime: "process" | "sim" | "container";
   seed: number;
+  /**
+   * aborted with `abort`: an abort condition tripped during the method (abort.ts); aborted
+   * without it: the steady-state hypothesis did not hold before the method.
+   */
   status: RunStatus;
+  /** The abort condition that tripped and its reading; absent when none did. */
+  abort?: AbortRecord;
   /** The steady-state hypothesis did not hold after the method. */
   deviated: boolean;
   /** Every checked invariant came out as expected for this profile. */

@@ -19,6 +19,8 @@ import {
   type Experiment,
   type FaultStep,
 } from "./definition.ts";
+import { abortProblems } from "./abort.ts";
+import { referenceMemoryCapMb } from "./abort-sources.ts";
 import { referenceTopology } from "./reference-topology.ts";
 
 export const EXPERIMENTS_DIR = fileURLToPath(new URL("../../experiments/", import.meta.url));
@@ -157,7 +159,16 @@ export function checkExperiment(experiment: Experiment, where: string): Experime
   );
   const services = new Set(topology.services.map((service) => service.name));
   const links = new Set(topology.links.map((link) => link.name));
-  const problems = namesProblems(experiment, services, links);
+  const problems = [
+    ...namesProblems(experiment, services, links),
+    ...abortProblems(experiment.abort, services, {
+      silentLoss: null,
+      buffer: null,
+      memoryCap: (service) =>
+        referenceMemoryCapMb(experiment, service) !== undefined ||
+        experiment.simulator?.topology?.memoryCapMb?.[service] !== undefined,
+    }),
+  ];
   if (problems.length > 0) throw new ExperimentError(where, problems);
   return experiment;
 }

@@ -10,6 +10,7 @@ import type { JobRecord } from "../ledger/job-record.ts";
 import type { LinkProvider } from "../runtime/links.ts";
 import type { Runtime, RunningTopology } from "../runtime/runtime.ts";
 import type { Workload } from "../workload/workload.ts";
+import type { AbortRecord } from "./abort.ts";
 import type { Experiment } from "./definition.ts";
 import type { JournalStep, RunStatus, Verdict } from "./journal.ts";
 import type { Observer } from "./observer.ts";
@@ -21,6 +22,14 @@ export class Interrupted extends Error {
   constructor() {
     super("interrupted");
     this.name = "Interrupted";
+  }
+}
+
+/** Thrown by a phase's wait when an abort condition tripped (abort.ts) while the method runs. */
+export class AbortTripped extends Error {
+  constructor() {
+    super("an abort condition tripped");
+    this.name = "AbortTripped";
   }
 }
 
@@ -51,6 +60,10 @@ export class RunState {
   deviated = false;
   error: string | undefined = undefined;
   verdict: Verdict | null = null;
+  /** The abort condition that tripped, with its reading (abort.ts); null while none has. */
+  abort: AbortRecord | null = null;
+  /** While set, a tripped abort condition ends the run's waits: the method stops (abort.ts). */
+  haltOnAbort = false;
   /** The run's time series, built with the verdict (series-build.ts). */
   series: RunSeries | null = null;
 
@@ -95,11 +108,25 @@ export class RunState {
     return this.interruption.signal.aborted;
   }
 
-  /** Waits `ms` on the run's clock; throws Interrupted as soon as the run is interrupted. */
+  /**
+   * An abort condition tripped (abort.ts): the run is aborted (an interruption still says
+   * interrupted) and, while the method runs, its waits end.
+   */
+  tripAbort(record: AbortRecord): void {
+    this.abort = record;
+    if (this.status === "completed") this.status = "aborted";
+    this.note(`abort condition tripped: ${record.text}`);
+  }
+
+  /**
+   * Waits `ms` on the run's clock; throws Interrupted as soon as the run is interrupted, and
+   * AbortTripped as soon as an abort condition trips while the method runs.
+   */
   async sleep(ms: number): Promise<void> {
     const until = this.clock.now() + ms;
     while (this.clock.now() < until) {
       if (this.interrupted()) throw new Interrupted();
+      if (this.haltOnAbort && this.abort !== null) throw new AbortTripped();
       await this.clock.sleep(Math.min(SLEEP_SLICE_MS, until - this.clock.now()));
     }
   }

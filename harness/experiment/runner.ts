@@ -6,7 +6,8 @@
 //   → watchRecoveryTail → settleVerdict (which judges recovery from the readings)
 //
 // Healing, rollbacks, the drain and the verdict run also after a failure or an interruption
-// (Ctrl-C): nothing is left broken, and the journal says how the run ended.
+// (Ctrl-C): nothing is left broken, and the journal says how the run ended. The experiment's
+// abort conditions are watched over the method and the rest of the faults' time (abort.ts).
 
 import packageJson from "../../package.json" with { type: "json" };
 import type { Flaw } from "../../pipeline/core/flaws.ts";
@@ -17,6 +18,8 @@ import { directLinks } from "../runtime/links.ts";
 import { processRuntime } from "../runtime/process/process-runtime.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { toxiproxyLinks } from "../runtime/toxiproxy-links.ts";
+import { watchAbortConditions } from "./abort.ts";
+import { referenceAbortSources } from "./abort-sources.ts";
 import type { Experiment } from "./definition.ts";
 import type { Journal, Outcome } from "./journal.ts";
 import { drain } from "./phases/drain.ts";
@@ -91,8 +94,10 @@ async function runUntilFaultsEnd(state: RunState, onStarted: () => void): Promis
     state.status = "aborted";
     return;
   }
-  await runMethod(state, state.clock.now());
-  await state.sleep(workloadStart + experiment.duration - state.clock.now());
+  await watchAbortConditions(state, referenceAbortSources(state), async () => {
+    await runMethod(state, state.clock.now());
+    await state.sleep(workloadStart + experiment.duration - state.clock.now());
+  });
 }
 
 /** Heal, roll back, stop the workload, drain, check the hypothesis again, settle the verdict. */
@@ -143,6 +148,7 @@ export function journalOf(state: RunState): Journal {
     runtime: state.runtime.kind,
     seed: options.seed,
     status,
+    ...(state.abort === null ? {} : { abort: state.abort }),
     deviated: state.deviated,
     asExpected:
       status === "completed" && outcomes.length > 0 && outcomes.every((outcome) => outcome.matched),

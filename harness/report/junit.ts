@@ -2,6 +2,7 @@
 // invariant's outcome is not the one the experiment expects of that profile. On a target the
 // suite's properties say which, and what its ingress counted as acknowledged.
 
+import { formatAbort } from "../experiment/abort.ts";
 import type { Journal } from "../experiment/journal.ts";
 
 function escape(text: string): string {
@@ -40,7 +41,7 @@ export function formatJUnit(journals: readonly Journal[]): string {
     });
     if (journal.status !== "completed") {
       cases.push(
-        `    <testcase classname="${escape(`spillway.${journal.experiment}.${journal.profile}`)}" name="run completes">\n      <error message="${escape(`run ${journal.status}`)}">${escape(journal.error ?? "")}</error>\n    </testcase>`,
+        `    <testcase classname="${escape(`spillway.${journal.experiment}.${journal.profile}`)}" name="run completes">\n      <error message="${escape(journal.abort === undefined ? `run ${journal.status}` : `run aborted: ${formatAbort(journal.abort)}`)}">${escape(journal.error ?? "")}</error>\n    </testcase>`,
       );
     }
     const failures = journal.outcomes.filter((outcome) => !outcome.matched).length;

@@ -1,5 +1,6 @@
 // Terminal summaries of experiment runs: one profile, or several side by side (--compare).
 
+import { formatAbort } from "../experiment/abort.ts";
 import type { Journal, Verdict } from "../experiment/journal.ts";
 import type { Category } from "../ledger/ledger.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
@@ -141,6 +142,9 @@ export function findings(journals: readonly Journal[]): Array<{ profile: string;
     ...Object.values(journal.verdict?.invariants ?? {})
       .filter((result) => result.status !== "held")
       .map((result) => ({ profile: journal.profile, text: `${result.name}: ${result.summary}` })),
+    ...(journal.abort === undefined
+      ? []
+      : [{ profile: journal.profile, text: `aborted: ${formatAbort(journal.abort)}` }]),
     ...(journal.error === undefined
       ? []
       : [{ profile: journal.profile, text: `harness error: ${journal.error.split("\n")[0]}` }]),

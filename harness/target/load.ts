@@ -10,6 +10,8 @@ import type { z } from "zod";
 import { ExperimentError, formatPath, parseWithSchema } from "../experiment/definition.ts";
 import type { Experiment } from "../experiment/definition.ts";
 import { loadExperiment, namesProblems, readDefinition } from "../experiment/load.ts";
+import { abortProblems } from "../experiment/abort.ts";
+import { referenceMemoryCapMb } from "../experiment/abort-sources.ts";
 import { ingressSchema } from "./ingress/index.ts";
 import { egressSchema } from "./recorders/launch.ts";
 import {
@@ -403,6 +405,22 @@ function sinkFaultProblems(experiment: Experiment, target: LoadedTarget): string
 }
 
 /** Checks an experiment's faults, caps and expectations against a target's names. */
+/**
+ * A service's memory cap on a target: the experiment's `memoryCapMb`, else the target's
+ * `memoryMbMax`, else, for the service playing the buffer, the bounded-buffer bound.
+ */
+export function targetMemoryCapMb(
+  experiment: Experiment,
+  target: LoadedTarget,
+  service: string,
+): number | undefined {
+  return (
+    experiment.topology.memoryCapMb?.[service] ??
+    target.spec.services.find((entry) => entry.name === service)?.memoryMbMax ??
+    referenceMemoryCapMb(experiment, service, servicePlaying(target, "buffer")?.name ?? null)
+  );
+}
+
 export function checkExperimentOnTarget(
   experiment: Experiment,
   target: LoadedTarget,
@@ -430,6 +448,16 @@ export function checkExperimentOnTarget(
         `${at}.kind: "${fault.kind}": config faults act on the reference pipeline's config service; a target has none (docs/targets.md)`,
     ),
     ...namesProblems(experiment, services, links),
+    ...abortProblems(experiment.abort, services, {
+      silentLoss: playsReferencePipeline(target)
+        ? null
+        : 'a target\'s deliveries and declared drops are settled only after the run (docs/targets.md, "Abort conditions"); expected buffer, unhealthy or memory',
+      buffer:
+        playsReferencePipeline(target) || target.spec.bounds.backlogEventsMax !== undefined
+          ? null
+          : `target ${target.spec.name} declares no backlog bound; expected bounds.backlogEventsMax in the target file`,
+      memoryCap: (service) => targetMemoryCapMb(experiment, target, service) !== undefined,
+    }),
     ...sinkFaultProblems(experiment, target),
     ...externalProcessFaultProblems(experiment, target),
     ...Object.keys(experiment.expect ?? {})

@@ -25,6 +25,8 @@ import { watchRecoveryTail } from "../experiment/phases/recovery.ts";
 import { settleVerdict } from "../experiment/phases/verdict.ts";
 import { drivePhases, type RunOptions } from "../experiment/runner.ts";
 import { RunState } from "../experiment/run-state.ts";
+import { watchAbortConditions, type AbortSources } from "../experiment/abort.ts";
+import { referenceAbortSources } from "../experiment/abort-sources.ts";
 import { pagesFrom, readPublishedConfig } from "../ledger/collect.ts";
 import { rangeTotal } from "../ledger/ledger.ts";
 import type { SinkRecord } from "../../pipeline/sink/sink-records.ts";
@@ -39,6 +41,7 @@ import { createIngress } from "./ingress/index.ts";
 import type { Ingress } from "./ingress/ingress.ts";
 import {
   defaultVariant,
+  targetMemoryCapMb,
   playsReferencePipeline,
   routeEgresses,
   type RunPlaceholder,
@@ -73,6 +76,8 @@ interface Evidence {
   /** Takes the last readings and stops reading; idempotent. */
   stop(): Promise<void>;
   settle(): Promise<Verdict>;
+  /** What the experiment's abort conditions read (harness/experiment/abort.ts). */
+  abortSources: AbortSources;
 }
 
 /** What one run on a target holds beside the RunState. */
@@ -167,7 +172,21 @@ function outsideEvidence(run: TargetRun, started: StartedTarget): Evidence {
   const observer = new TargetObserver(started);
   observer.start();
   let stopping: Promise<void> | undefined;
+  const recordedSoFar = recordedEventsTally(started);
+  const bound = run.target.spec.bounds.backlogEventsMax;
   return {
+    abortSources: {
+      // The backlog from outside, as the drain counts it: owed to the routed egresses (copies
+      // included) less what the recorders hold; declared drops are counted only after the run.
+      buffer: async () => {
+        if (bound === undefined) return undefined;
+        const owed = owedEvents(run.state.producing().record, run.state.jobs!);
+        return { value: owed - (await recordedSoFar()), bound, unit: "events" };
+      },
+      health: () => observer.healthSamples,
+      memoryMb: (service) => memoryMbOf(started, service),
+      memoryCapMb: (service) => targetMemoryCapMb(run.state.experiment, run.target, service),
+    },
     health: () => observer.health(),
     bufferFill: () => 0,
     drain: () => drainTarget(run.state, started),
@@ -188,12 +207,20 @@ function outsideEvidence(run: TargetRun, started: StartedTarget): Evidence {
  * reference pipeline: the Observer reads the buffer's /stats, every service's /drops and the
  * config service's published configs; the drain waits on the buffer; settleVerdict judges.
  */
-function referenceEvidence(state: RunState, started: StartedTarget): Evidence {
+function referenceEvidence(
+  state: RunState,
+  target: LoadedTarget,
+  started: StartedTarget,
+): Evidence {
   const observer = new Observer(started, state.experiment.topology.maxBufferMemoryMb);
   state.observer = observer;
   observer.start();
   let stopping: Promise<void> | undefined;
   return {
+    abortSources: {
+      ...referenceAbortSources(state),
+      memoryCapMb: (service) => targetMemoryCapMb(state.experiment, target, service),
+    },
     health: () => observer.health(),
     bufferFill: () => (observer.latestBuffer()?.bytes ?? 0) / state.limits.maxBufferBytes,
     drain: () => drain(state),
@@ -217,7 +244,7 @@ export function startTargetWorkload(run: TargetRun): number {
   });
   run.ingress = ingress;
   run.evidence = playsReferencePipeline(run.target)
-    ? referenceEvidence(state, started)
+    ? referenceEvidence(state, run.target, started)
     : outsideEvidence(run, started);
   state.workload = new Workload(
     {
@@ -288,6 +315,12 @@ async function drainTarget(state: RunState, started: StartedTarget): Promise<boo
   return false;
 }
 
+/** A service's memory now, in MB, from the OS. */
+async function memoryMbOf(started: StartedTarget, service: string): Promise<number | undefined> {
+  const bytes = await started.service(service).memoryBytes();
+  return bytes === undefined ? undefined : bytes / (1024 * 1024);
+}
+
 /** After the drain, keep watching until every service is healthy or the recovery bound passed. */
 async function watchTargetRecovery(state: RunState, observer: TargetObserver): Promise<void> {
   if (state.lastHealAt === null) return;
@@ -314,8 +347,10 @@ async function runUntilFaultsEnd(run: TargetRun, onStarted: () => void): Promise
     state.status = "aborted";
     return;
   }
-  await runMethod(state, state.clock.now());
-  await state.sleep(workloadStart + experiment.duration - state.clock.now());
+  await watchAbortConditions(state, run.evidence!.abortSources, async () => {
+    await runMethod(state, state.clock.now());
+    await state.sleep(workloadStart + experiment.duration - state.clock.now());
+  });
 }
 
 async function finish(run: TargetRun): Promise<void> {

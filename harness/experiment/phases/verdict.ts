@@ -1,6 +1,7 @@
 // The verdict: settle every event in the ledger from what the harness collected, and check the
 // invariants over the run's observations.
 
+import type { Limits } from "../../../pipeline/core/limits.ts";
 import { checkInvariants } from "../../invariants/index.ts";
 import type { Observations } from "../../invariants/types.ts";
 import { collectDeliveries, collectJobs } from "../../ledger/collect.ts";
@@ -31,6 +32,11 @@ import {
 } from "../series-build.ts";
 
 const share = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
+
+/** Events produced this near a job change are indeterminate: two config polls and a margin. */
+export function ledgerGraceMs(limits: Pick<Limits, "configPollMs">): number {
+  return 2 * limits.configPollMs + 200;
+}
 
 /**
  * The config service's own timeline, compared with the harness's record: a cross-check only.
@@ -174,7 +180,7 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
   }));
   const deliveries = await collectDeliveries(topology.net, services);
   const streams = ledgerStreams(workload.record);
-  const graceMs = 2 * limits.configPollMs + 200;
+  const graceMs = ledgerGraceMs(limits);
   // The ground truth is the harness's own record of the job changes it asked for.
   const spans = jobs.spans();
   const config = services.find((service) => service.component === "config");

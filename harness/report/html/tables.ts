@@ -2,6 +2,7 @@
 // tenant, each invariant with its evidence, and the experiment's steps and timings. They need
 // only the verdict and the steps, so older journals (without series) still show them.
 
+import { formatAbort } from "../../experiment/abort.ts";
 import type { Journal } from "../../experiment/journal.ts";
 import { INVARIANT_NAMES } from "../../invariants/types.ts";
 import { CATEGORIES, type Counts } from "../../ledger/ledger.ts";
@@ -39,7 +40,11 @@ export function overviewTable(journals: Journal[]): string {
     ["", ...journals.map(profileLabel)],
     [
       row("status", (journal) =>
-        escapeHtml(journal.status + (journal.deviated ? " (deviated)" : "")),
+        escapeHtml(
+          journal.status +
+            (journal.deviated ? " (deviated)" : "") +
+            (journal.abort === undefined ? "" : ` (${formatAbort(journal.abort)})`),
+        ),
       ),
       row("as expected", (journal) =>
         journal.asExpected ? "yes" : '<strong class="bad">no</strong>',
