@@ -1,6 +1,7 @@
 // `spillway replay <files or folders>…` over a corpus: one line per schedule and a total, exit 0
 // only when every schedule came out as its file says, 1 when one did not (its FAIL line names
-// it), 2 for a folder without schedules or a file that is not one (named). On the simulator.
+// it), 2 for a folder without schedules or a file that is not one (named), 130 on Ctrl-C with
+// the lines and total so far. On the simulator.
 
 import { execa } from "execa";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -86,4 +87,24 @@ it("a folder without schedules, or a JSON file in it that is not one, exits 2 na
   expect(bad.stderr).toContain(`${stranger} is not a valid schedule`);
   // Nothing ran: a corpus is read whole before any schedule runs.
   expect(bad.stdout).toBe("");
+});
+
+it("Ctrl-C stops the corpus: no further schedule runs, the total says so, exit 130", async () => {
+  const folder = corpus(
+    "interrupted",
+    Object.fromEntries(Array.from({ length: 12 }, (_, index) => [`s${index + 10}.json`, {}])),
+  );
+  const child = spillway("replay", folder);
+  let firstLine = false;
+  child.stdout!.on("data", (chunk: Buffer) => {
+    if (!firstLine && chunk.toString().startsWith("ok")) {
+      firstLine = true;
+      child.kill("SIGINT");
+    }
+  });
+  const result = await child;
+  expect(firstLine).toBe(true);
+  expect(result.exitCode, result.stderr).toBe(130);
+  const total = result.stdout.trim().split("\n").at(-1)!;
+  expect(total).toMatch(/^12 schedules: \d+ as expected, 0 not, \d+ interrupted or not run$/);
 });
