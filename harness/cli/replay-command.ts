@@ -1,17 +1,28 @@
-// `spillway replay <schedule.json>`: runs a saved schedule (from `spillway explore`, or written
-// by hand) on the simulator, on processes or in containers and prints the verdict and which
-// invariants it saw held, violated and unknown. Exit 0 when the replay reproduces what the
-// schedule recorded (its invariant violated; without one, every invariant held: an unknown is
-// not a hold), 1 when not, 2 bad input, 3 the harness failed, 130 interrupted.
+// `spillway replay <files or folders>…`: runs saved schedules (from `spillway explore`, written by
+// hand, or a regression corpus such as experiments/regressions/) on the simulator, on processes
+// or in containers. One schedule file prints the verdict and which invariants it saw held,
+// violated and unknown; several, or a folder, print one line per schedule and a total
+// (docs/simulator.md, "The regression corpus"). Each is judged against its file: its invariant
+// violated (expect "reproduce", the default when it names one) or every invariant held (expect
+// "hold": an unknown is not a hold). Exit 0 when every one came out as its file says, 1 when
+// some did not, 2 bad input, 3 the harness failed, 130 interrupted.
 
 import { Command } from "commander";
+import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
-import { runOn } from "../experiment/run-on.ts";
-import { baseExperiment, readSchedule, scheduleExperiment } from "../explore/schedule.ts";
+import {
+  judgeReplay,
+  loadCorpus,
+  replaySchedule,
+  type CorpusEntry,
+  type Judgement,
+} from "../explore/corpus.ts";
 import type { Journal } from "../experiment/journal.ts";
-import { INVARIANT_NAMES, type InvariantName, type InvariantStatus } from "../invariants/types.ts";
+import type { RuntimeName } from "../experiment/run-on.ts";
+import { registerCleanup } from "../runtime/cleanup.ts";
+import type { Runtime } from "../runtime/runtime.ts";
 import { formatSummary } from "../report/summary.ts";
-import { EXIT } from "./exit.ts";
+import { EXIT, UsageError } from "./exit.ts";
 import { formatStep } from "./explore-command.ts";
 import { seedNumber } from "./run-command.ts";
 import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
@@ -19,88 +30,213 @@ import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes
 interface ReplayFlags extends RuntimeFlags {
   seed?: number;
   journal?: string;
-  toxiproxyUrl?: string;
+  json?: boolean;
 }
 
-/** Which invariants the run found held, violated and unknown, in the order of INVARIANT_NAMES. */
-function seenStatuses(journal: Journal): Record<InvariantStatus, InvariantName[]> {
-  const seen: Record<InvariantStatus, InvariantName[]> = { held: [], violated: [], unknown: [] };
-  for (const name of INVARIANT_NAMES) {
-    const status = journal.verdict?.invariants[name]?.status;
-    if (status !== undefined) seen[status].push(name);
-  }
-  return seen;
+interface Replayed {
+  entry: CorpusEntry;
+  journal: Journal;
+  judgement: Judgement;
+  elapsedMs: number;
 }
 
-function formatSeen(seen: Record<InvariantStatus, InvariantName[]>): string {
+function formatSeen(seen: Judgement["seen"]): string {
   return (["held", "violated", "unknown"] as const)
     .map((status) => `${status}: ${seen[status].length === 0 ? "none" : seen[status].join(", ")}`)
     .join("; ");
 }
 
+/** The verdict line of a single schedule's replay: `reproduced: … on sim, as recorded`. */
+function verdictLine({ entry, journal, judgement }: Replayed, runtime: string): string {
+  const { invariant } = entry.schedule;
+  const recorded = judgement.expect === "hold" ? "every invariant held" : `${invariant} violated`;
+  if (judgement.outcome === "as-expected")
+    return `reproduced: ${recorded} on ${runtime}, as recorded`;
+  if (judgement.expect === "hold") {
+    const { violated, unknown } = judgement.seen;
+    return `not reproduced: ${[
+      ...(violated.length > 0 ? [`violated: ${violated.join(", ")}`] : []),
+      ...(unknown.length > 0 ? [`unknown: ${unknown.join(", ")}`] : []),
+    ].join("; ")} on ${runtime} (recorded: ${recorded})`;
+  }
+  const status = journal.verdict?.invariants[invariant!]?.status ?? "not checked";
+  return `not reproduced: ${invariant} ${status} on ${runtime} (recorded: violated)`;
+}
+
+/** One schedule, as today's `spillway replay <schedule>` always printed it. */
+function printSingle(replayed: Replayed, runtime: string): void {
+  const { journal, judgement } = replayed;
+  process.stdout.write(formatSummary([journal], { withExpectations: false }) + "\n");
+  if (judgement.outcome === "failed") process.stdout.write(`${judgement.summary}\n`);
+  if (judgement.outcome !== "as-expected" && judgement.outcome !== "not-as-expected") return;
+  process.stdout.write(`seen on ${runtime}: ${formatSeen(judgement.seen)}\n`);
+  process.stdout.write(verdictLine(replayed, runtime) + "\n");
+}
+
+/** `ok   regressions/nov14-two-step.json  reproduced: bounded-buffer violated  (0.4 s)` */
+function corpusLine({ entry, judgement, elapsedMs }: Replayed, width: number): string {
+  const mark = judgement.outcome === "as-expected" ? "ok  " : "FAIL";
+  return `${mark} ${entry.file.padEnd(width)}  ${judgement.summary}  (${(elapsedMs / 1000).toFixed(1)} s)`;
+}
+
+/** `12 schedules: 12 as expected, 0 not` (and those that failed or were not run). */
+function totalLine(replayed: readonly Replayed[], total: number): string {
+  const count = (outcome: Judgement["outcome"]): number =>
+    replayed.filter((one) => one.judgement.outcome === outcome).length;
+  const failed = count("failed");
+  const left = total - replayed.length + count("interrupted");
+  return [
+    `${total} schedule${total === 1 ? "" : "s"}: ${count("as-expected")} as expected, ${count("not-as-expected")} not`,
+    ...(failed > 0 ? [`${failed} failed`] : []),
+    ...(left > 0 ? [`${left} interrupted or not run`] : []),
+  ].join(", ");
+}
+
+function jsonLine({ entry, journal, judgement, elapsedMs }: Replayed, runtime: string): string {
+  return JSON.stringify({
+    file: entry.file,
+    runtime,
+    expect: judgement.expect,
+    invariant: entry.schedule.invariant ?? null,
+    outcome: judgement.outcome,
+    asExpected: judgement.outcome === "as-expected",
+    summary: judgement.summary,
+    seen: judgement.seen,
+    status: journal.status,
+    elapsedMs,
+  });
+}
+
+function exitCode(replayed: readonly Replayed[], total: number): number {
+  const outcomes = replayed.map((one) => one.judgement.outcome);
+  if (outcomes.includes("interrupted") || replayed.length < total) return EXIT.interrupted;
+  if (outcomes.includes("failed")) return EXIT.harnessFailed;
+  return outcomes.every((outcome) => outcome === "as-expected")
+    ? EXIT.asExpected
+    : EXIT.notAsExpected;
+}
+
+/** Several schedules, or a folder: a line as each finishes (or an object with --json), a total. */
+function corpusPrinter(entries: readonly CorpusEntry[], flags: ReplayFlags) {
+  const width = Math.max(...entries.map((entry) => entry.file.length));
+  return {
+    one(replayed: Replayed): void {
+      process.stdout.write(
+        (flags.json === true ? jsonLine(replayed, flags.runtime) : corpusLine(replayed, width)) +
+          "\n",
+      );
+    },
+    total(replayed: readonly Replayed[]): void {
+      if (flags.json !== true) process.stdout.write(totalLine(replayed, entries.length) + "\n");
+    },
+  };
+}
+
+/**
+ * Replays each entry in turn until all ran or one was interrupted. On SIGINT/SIGTERM the replay
+ * in progress heals and journals (its runtime releases what it started), none starts after it,
+ * and the caller still reports before the process exits with 130/143.
+ */
+async function replayEach(
+  entries: readonly CorpusEntry[],
+  runtime: RuntimeName | Runtime,
+  flags: ReplayFlags,
+  onReplayed: (replayed: Replayed) => void,
+  report: (replayed: readonly Replayed[]) => void,
+): Promise<number> {
+  const interruption = new AbortController();
+  let reported: () => void = () => {};
+  const reportDone = new Promise<void>((resolve) => (reported = resolve));
+  // Registered before any run, so it runs last: after a process run's own cleanup has healed it.
+  const unregister = registerCleanup({
+    label: "spillway replay",
+    run: async () => {
+      interruption.abort();
+      await reportDone;
+    },
+  });
+  const replayed: Replayed[] = [];
+  try {
+    for (const entry of entries) {
+      if (interruption.signal.aborted) break;
+      const started = Date.now();
+      const journal = await replaySchedule(entry.schedule, {
+        runtime,
+        ...(flags.seed === undefined ? {} : { seed: flags.seed }),
+        signal: interruption.signal,
+        ...(flags.toxiproxyUrl === undefined ? {} : { toxiproxyUrl: flags.toxiproxyUrl }),
+      });
+      const one = {
+        entry,
+        journal,
+        judgement: judgeReplay(entry.schedule, journal),
+        elapsedMs: Date.now() - started,
+      };
+      replayed.push(one);
+      if (flags.journal !== undefined)
+        await writeFile(flags.journal, JSON.stringify(journal, null, 2) + "\n");
+      onReplayed(one);
+      if (one.judgement.outcome === "interrupted") break;
+    }
+    report(replayed);
+    return exitCode(replayed, entries.length);
+  } finally {
+    reported();
+    unregister();
+  }
+}
+
+/** One schedule file given alone: the verdict in full, as before the corpus. */
+function isSingleFile(paths: readonly string[]): boolean {
+  if (paths.length !== 1) return false;
+  try {
+    return !statSync(paths[0]!).isDirectory();
+  } catch {
+    return true;
+  }
+}
+
 export function replayCommand(): Command {
   return addRuntimeOptions(new Command("replay"), "sim")
     .description(
-      "Run a saved fault schedule (e.g. one `spillway explore` found) and print the verdict.",
+      "Run saved fault schedules (found by `spillway explore`, or a regression corpus) and say whether each came out as its file expects.",
     )
-    .argument("<schedule>", 'a schedule file (JSON with "spillway": "schedule")')
-    .option("--seed <n>", "seed of the run (default: the schedule's)", seedNumber)
-    .option("--journal <file>", "write the journal (JSON)")
+    .argument(
+      "<schedules...>",
+      'schedule files (JSON with "spillway": "schedule") or folders of them, e.g. experiments/regressions',
+    )
+    .option("--seed <n>", "seed of the runs (default: each schedule's)", seedNumber)
+    .option("--journal <file>", "write the journal (JSON; one schedule only)")
+    .option("--json", "print one JSON object per schedule instead of text")
     .option(
       "--toxiproxy-url <url>",
       "use this Toxiproxy instead of the embedded fault proxy (process runtime)",
     )
-    .action(async (file: string, flags: ReplayFlags) => {
-      const schedule = await readSchedule(file);
-      const experiment = scheduleExperiment(await baseExperiment(schedule.base), schedule);
-      const seed = flags.seed ?? schedule.seed;
-      process.stderr.write(
-        `replaying ${file} on ${flags.runtime}: ${schedule.base}, profile ${schedule.profile}${schedule.flaws === undefined ? "" : `, flaws ${schedule.flaws.join(",") || "none"}`}, seed ${seed}\n${schedule.steps.map((step) => `  ${formatStep(step)}\n`).join("")}`,
-      );
-      const journal = await runOn(await resolveRuntime(flags), experiment, {
-        profile: schedule.profile,
-        ...(schedule.flaws === undefined ? {} : { flaws: schedule.flaws }),
-        seed,
-        ...(flags.toxiproxyUrl === undefined ? {} : { toxiproxyUrl: flags.toxiproxyUrl }),
-      });
-      if (flags.journal !== undefined) {
-        await writeFile(flags.journal, JSON.stringify(journal, null, 2) + "\n");
-      }
-      process.stdout.write(formatSummary([journal], { withExpectations: false }) + "\n");
-      if (journal.status === "interrupted") {
-        process.exitCode = EXIT.interrupted;
-        return;
-      }
-      if (journal.status !== "completed") {
-        process.stdout.write(
-          `the run ${journal.status}${journal.error === undefined ? "" : `: ${journal.error}`}\n`,
+    .action(async (paths: string[], flags: ReplayFlags) => {
+      const entries = await loadCorpus(paths);
+      if (flags.journal !== undefined && entries.length > 1)
+        throw new UsageError(
+          `--journal "${flags.journal}" takes one schedule; ${entries.length} were given (use --json for each one's outcome)`,
         );
-        process.exitCode = EXIT.harnessFailed;
+      const runtime = await resolveRuntime(flags);
+      if (!isSingleFile(paths) || flags.json === true) {
+        const printer = corpusPrinter(entries, flags);
+        process.stderr.write(
+          `replaying ${entries.length} schedule${entries.length === 1 ? "" : "s"} on ${flags.runtime}\n`,
+        );
+        process.exitCode = await replayEach(entries, runtime, flags, printer.one, printer.total);
         return;
       }
-      const seen = seenStatuses(journal);
-      process.stdout.write(`seen on ${flags.runtime}: ${formatSeen(seen)}\n`);
-      const reproduced =
-        schedule.invariant === undefined
-          ? seen.violated.length === 0 && seen.unknown.length === 0
-          : seen.violated.includes(schedule.invariant);
-      const recorded =
-        schedule.invariant === undefined
-          ? "every invariant held"
-          : `${schedule.invariant} violated`;
-      let verdictLine: string;
-      if (reproduced) {
-        verdictLine = `reproduced: ${recorded} on ${flags.runtime}, as recorded`;
-      } else if (schedule.invariant === undefined) {
-        verdictLine = `not reproduced: ${[
-          ...(seen.violated.length > 0 ? [`violated: ${seen.violated.join(", ")}`] : []),
-          ...(seen.unknown.length > 0 ? [`unknown: ${seen.unknown.join(", ")}`] : []),
-        ].join("; ")} on ${flags.runtime} (recorded: ${recorded})`;
-      } else {
-        const status = journal.verdict?.invariants[schedule.invariant]?.status ?? "not checked";
-        verdictLine = `not reproduced: ${schedule.invariant} ${status} on ${flags.runtime} (recorded: violated)`;
-      }
-      process.stdout.write(verdictLine + "\n");
-      process.exitCode = reproduced ? EXIT.asExpected : EXIT.notAsExpected;
+      const { file, schedule } = entries[0]!;
+      process.stderr.write(
+        `replaying ${file} on ${flags.runtime}: ${schedule.base}, profile ${schedule.profile}${schedule.flaws === undefined ? "" : `, flaws ${schedule.flaws.join(",") || "none"}`}, seed ${flags.seed ?? schedule.seed}\n${schedule.steps.map((step) => `  ${formatStep(step)}\n`).join("")}`,
+      );
+      process.exitCode = await replayEach(
+        entries,
+        runtime,
+        flags,
+        (replayed) => printSingle(replayed, flags.runtime),
+        () => {},
+      );
     });
 }

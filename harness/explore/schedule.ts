@@ -17,6 +17,9 @@ import { FaultStepError, parseFaultStep } from "../faults/registry.ts";
 import { INVARIANT_NAMES } from "../invariants/types.ts";
 import { exploreScenario } from "./scenario.ts";
 
+export const SCHEDULE_EXPECTATIONS = ["reproduce", "hold"] as const;
+export type ScheduleExpectation = (typeof SCHEDULE_EXPECTATIONS)[number];
+
 const stepSchema = z.strictObject({
   /** Offset from the end of the warmup, in ms (or a duration such as "3s"). */
   at: durationSchema,
@@ -40,6 +43,19 @@ export const scheduleSchema = z.strictObject({
     .max(2 ** 32 - 1),
   /** The invariant this schedule violated where it was found (replays check it). */
   invariant: z.enum(INVARIANT_NAMES).optional(),
+  /**
+   * What a replay must see: "reproduce", the invariant violated; "hold", every invariant held
+   * (a fixed bug's schedule, whose `invariant` says what it used to break). Default: reproduce
+   * when `invariant` is given, else hold.
+   */
+  expect: z.enum(SCHEDULE_EXPECTATIONS).optional(),
+  /** One line for people: what it found, and for a fixed bug the fix (docs/simulator.md). */
+  note: z
+    .string()
+    .min(1)
+    .max(1_000)
+    .regex(/^[^\n]*$/, { error: "expected one line" })
+    .optional(),
   steps: z.array(stepSchema).max(200),
   /** Where and how it was found: free-form, for people. */
   found: z.record(z.string(), z.unknown()).optional(),
@@ -65,6 +81,11 @@ export function parseSchedule(input: unknown, where: string): Schedule {
   }
   const schedule = parseWithSchema(scheduleSchema, input, where, "schedule");
   const problems: string[] = [];
+  if (schedule.expect === "reproduce" && schedule.invariant === undefined) {
+    problems.push(
+      'invariant: missing: expect "reproduce" needs the invariant the schedule is to violate',
+    );
+  }
   schedule.steps.forEach((step, index) => {
     try {
       parseFaultStep(step.fault, `steps[${index}].fault`);
@@ -75,6 +96,11 @@ export function parseSchedule(input: unknown, where: string): Schedule {
   });
   if (problems.length > 0) throw new ExperimentError(where, problems, "schedule");
   return schedule;
+}
+
+/** What a replay of the schedule must see (its `expect`, or the default from `invariant`). */
+export function expectedOutcome(schedule: Schedule): ScheduleExpectation {
+  return schedule.expect ?? (schedule.invariant === undefined ? "hold" : "reproduce");
 }
 
 export async function readSchedule(file: string): Promise<Schedule> {
