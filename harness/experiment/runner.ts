@@ -21,7 +21,7 @@ import type { Journal, Outcome } from "./journal.ts";
 import { drain } from "./phases/drain.ts";
 import { healAll, runRollbacks } from "./phases/heal.ts";
 import { steadyStateHolds } from "./phases/hypothesis.ts";
-import { runMethod } from "./phases/method.ts";
+import { runMethod, type BeforeFault } from "./phases/method.ts";
 import { watchRecoveryTail } from "./phases/recovery.ts";
 import { startTopology, startWorkload } from "./phases/start.ts";
 import { settleVerdict } from "./phases/verdict.ts";
@@ -49,18 +49,22 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where the pipeline runs: processes by default, or the simulator. */
   runtime?: Runtime;
+  /** Awaited before each fault (`spillway run --step`); its waits pause the method's schedule. */
+  beforeFault?: BeforeFault;
 }
 
-function needsProxies(experiment: Experiment): boolean {
+/** Whether the run puts a fault proxy on every link (a dry run's plan says so too). */
+export function needsProxies(experiment: Experiment): boolean {
   if (experiment.topology.proxies) return true;
   return [...experiment.method.map((step) => step.fault), ...experiment.rollbacks].some(
     (fault) => fault.kind.startsWith("network.") || fault.kind === "sink.down",
   );
 }
 
-function expectationsFor(
+/** The outcomes the run expects: the experiment's for the profile, none when flaws replace it. */
+export function expectationsFor(
   experiment: Experiment,
-  options: RunOptions,
+  options: Pick<RunOptions, "profile" | "flaws">,
 ): Partial<Record<InvariantName, "held" | "violated">> {
   if (options.flaws !== undefined) return {};
   return experiment.expect?.[options.profile as keyof NonNullable<Experiment["expect"]>] ?? {};
@@ -89,8 +93,8 @@ async function runUntilFaultsEnd(state: RunState, onStarted: () => void): Promis
     state.status = "aborted";
     return;
   }
-  await runMethod(state, state.clock.now());
-  await state.sleep(workloadStart + experiment.duration - state.clock.now());
+  const pausedMs = await runMethod(state, state.clock.now());
+  await state.sleep(workloadStart + experiment.duration + pausedMs - state.clock.now());
 }
 
 /** Heal, roll back, stop the workload, drain, check the hypothesis again, settle the verdict. */

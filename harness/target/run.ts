@@ -314,8 +314,8 @@ async function runUntilFaultsEnd(run: TargetRun, onStarted: () => void): Promise
     state.status = "aborted";
     return;
   }
-  await runMethod(state, state.clock.now());
-  await state.sleep(workloadStart + experiment.duration - state.clock.now());
+  const pausedMs = await runMethod(state, state.clock.now());
+  await state.sleep(workloadStart + experiment.duration + pausedMs - state.clock.now());
 }
 
 async function finish(run: TargetRun): Promise<void> {
