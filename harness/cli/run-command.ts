@@ -3,7 +3,7 @@
 // the CI summary. Exit codes: 0 outcomes as expected,
 // 1 not, 2 bad input, 3 the harness itself failed, 4 an abort condition tripped, 130 interrupted.
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { appendFile, writeFile } from "node:fs/promises";
 import {
   FLAW_NAMES,
@@ -15,20 +15,35 @@ import {
 } from "../../pipeline/core/flaws.ts";
 import type { Experiment } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
+import type { BeforeFault } from "../experiment/phases/method.ts";
+import {
+  formatPlan,
+  referencePlan,
+  referenceRun,
+  targetPlan,
+  type Plan,
+} from "../experiment/plan.ts";
 import { runOn, type RuntimeName } from "../experiment/run-on.ts";
 import { type Progress } from "../experiment/runner.ts";
+import { simulatorScale } from "../experiment/sim-run.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
 import { formatJUnit } from "../report/junit.ts";
 import { formatMarkdown } from "../report/markdown.ts";
 import { renderMatrixReport } from "../report/html/matrix-report.ts";
-import { formatMatrix, matrixSubsets, type MatrixRow } from "../report/matrix.ts";
+import { formatMatrix, matrixLabel, matrixSubsets, type MatrixRow } from "../report/matrix.ts";
 import { formatSummary } from "../report/summary.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { loadExperimentAndTarget, defaultVariant, type LoadedTarget } from "../target/load.ts";
 import { runOnTarget } from "../target/run.ts";
 import { EXIT, UsageError } from "./exit.ts";
+import { checkStepMode, openFacilitator, STEP_MODES, type StepMode } from "./facilitator.ts";
 import { writeReport } from "./report-command.ts";
-import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
+import {
+  addRuntimeOptions,
+  checkRuntimeFlags,
+  resolveRuntime,
+  type RuntimeFlags,
+} from "./runtimes.ts";
 
 interface RunFlags extends RuntimeFlags {
   profile?: string;
@@ -42,6 +57,9 @@ interface RunFlags extends RuntimeFlags {
   toxiproxyUrl?: string;
   matrix?: string | true;
   target?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  step?: StepMode | true;
 }
 
 function nameList(value: string): string[] {
@@ -112,6 +130,7 @@ async function runMatrix(
   seed: number,
   runtime: RuntimeName | Runtime,
   reportPath: string | undefined,
+  beforeFault: BeforeFault | undefined,
 ): Promise<number> {
   const rows: MatrixRow[] = [];
   for (const [index, subset] of subsets.entries()) {
@@ -120,6 +139,7 @@ async function runMatrix(
       flaws: subset,
       seed,
       onProgress: progressPrinter(`${experiment.name} ${index + 1}/${subsets.length}`),
+      ...(beforeFault === undefined ? {} : { beforeFault }),
     });
     if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
     rows.push({ subset, journal });
@@ -176,10 +196,16 @@ async function runEach(
   experimentName: string,
   names: readonly string[],
   flags: RunFlags,
-  runOne: (name: string, onProgress: (progress: Progress) => void) => Promise<Journal>,
+  runOne: (
+    name: string,
+    onProgress: (progress: Progress) => void,
+    signal: AbortSignal,
+  ) => Promise<Journal>,
 ): Promise<number> {
   const journals: Journal[] = [];
   let interrupted = false;
+  // Interrupts a simulated run too, which registers no cleanup of its own (runner.ts).
+  const interruption = new AbortController();
   let reported: () => void = () => {};
   const reportDone = new Promise<void>((resolve) => (reported = resolve));
   // Registered first, so it runs last on SIGINT/SIGTERM: after the run has written its
@@ -188,13 +214,18 @@ async function runEach(
     label: "spillway run",
     run: async () => {
       interrupted = true;
+      interruption.abort();
       await reportDone;
     },
   });
   try {
     for (const name of names) {
       if (interrupted) break;
-      const journal = await runOne(name, progressPrinter(`${experimentName} ${name}`));
+      const journal = await runOne(
+        name,
+        progressPrinter(`${experimentName} ${name}`),
+        interruption.signal,
+      );
       if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
       journals.push(journal);
       if (journal.status === "interrupted") interrupted = true;
@@ -223,12 +254,11 @@ async function runEach(
   }
 }
 
-/** `spillway run` on a target: each variant of `--compare` (or the one named, or the default). */
-function runTargetCommand(
-  experiment: Experiment,
+/** The runs on a target: each variant of `--compare`, or the one named, or the default one. */
+function targetRunNames(
   target: LoadedTarget,
-  flags: RunFlags & { compare?: string[]; runtime?: string },
-): Promise<number> {
+  flags: RunFlags & { compare?: string[] },
+): { names: string[]; variants: boolean } {
   const variants = Object.keys(target.spec.variants);
   if (flags.flaws !== undefined || flags.matrix !== undefined)
     throw new UsageError(
@@ -247,13 +277,28 @@ function runTargetCommand(
       `a variant of target ${target.spec.name}`,
     );
   const fallback = defaultVariant(target);
-  const names = chosen ?? [fallback ?? target.spec.name];
-  return runEach(experiment.name, names, flags, (name, onProgress) =>
+  return {
+    names: chosen ?? [fallback ?? target.spec.name],
+    variants: fallback !== undefined,
+  };
+}
+
+/** `spillway run` on a target: each of `names`, a variant or (without variants) the target. */
+function runTargetCommand(
+  experiment: Experiment,
+  target: LoadedTarget,
+  runs: { names: string[]; variants: boolean },
+  flags: RunFlags,
+  beforeFault: BeforeFault | undefined,
+): Promise<number> {
+  return runEach(experiment.name, runs.names, flags, (name, onProgress, signal) =>
     runOnTarget(experiment, target, {
-      ...(fallback === undefined ? {} : { variant: name }),
+      ...(runs.variants ? { variant: name } : {}),
       seed: flags.seed,
       ...(flags.toxiproxyUrl === undefined ? {} : { toxiproxyUrl: flags.toxiproxyUrl }),
       onProgress,
+      signal,
+      ...(beforeFault === undefined ? {} : { beforeFault }),
     }),
   );
 }
@@ -261,6 +306,85 @@ function runTargetCommand(
 const EXIT_CODES_HELP = `
 Exit codes: 0 outcomes as expected, 1 not, 2 bad input, 3 the harness itself failed,
 4 an abort condition (the experiment's abort:) tripped in a run, 130 interrupted.`;
+
+/** What runs on the reference pipeline: `--matrix`'s subsets, or profiles with their flaws. */
+type ReferenceRuns =
+  { matrix: Flaw[][] } | { matrix: null; profiles: string[]; flaws: Flaw[] | undefined };
+
+function referenceRuns(
+  experiment: Experiment,
+  flags: RunFlags & { compare?: string[] },
+): ReferenceRuns {
+  const flaws = flawList(flags.flaws);
+  if (flags.profile !== undefined && !(PROFILE_NAMES as string[]).includes(flags.profile)) {
+    throw new UsageError(
+      `--profile: "${flags.profile}" is not a profile; expected one of ${PROFILE_NAMES.join(", ")}`,
+    );
+  }
+  if (flags.matrix !== undefined) {
+    try {
+      return {
+        matrix: matrixSubsets(
+          flags.matrix === true ? "leave-one-out" : flags.matrix,
+          PROFILES["legacy-2024"],
+        ),
+      };
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (flags.compare !== undefined)
+    checkNames("--compare", flags.compare, PROFILE_NAMES, "a profile");
+  return { matrix: null, profiles: flags.compare ?? [flags.profile ?? experiment.profile], flaws };
+}
+
+/** The plan of the reference pipeline's runs, on the runtime the flags name. */
+function referenceRunsPlan(experiment: Experiment, runs: ReferenceRuns, flags: RunFlags): Plan {
+  checkRuntimeFlags(flags);
+  // The simulator runs the experiment at its simulator scale (sim-run.ts).
+  const scaled = flags.runtime === "sim" ? simulatorScale(experiment) : experiment;
+  const legacy = PROFILES["legacy-2024"];
+  const planned =
+    runs.matrix !== null
+      ? runs.matrix.map((subset) =>
+          referenceRun(scaled, matrixLabel(subset, legacy), "hardened", subset),
+        )
+      : runs.profiles.map((profile) => referenceRun(scaled, profile, profile, runs.flaws));
+  return referencePlan(scaled, planned, {
+    runtime: flags.runtime as "process" | "sim" | "container",
+    ...(flags.image === undefined ? {} : { image: flags.image }),
+    ...(flags.toxiproxyUrl === undefined ? {} : { toxiproxyUrl: flags.toxiproxyUrl }),
+  });
+}
+
+function printPlan(plan: Plan, flags: RunFlags): void {
+  process.stdout.write(
+    flags.json === true ? JSON.stringify(plan, null, 2) + "\n" : formatPlan(plan) + "\n",
+  );
+}
+
+/** `--step`'s mode; one that could never go on (Enter without a terminal) is bad input. */
+function stepMode(flags: RunFlags): StepMode | undefined {
+  if (flags.step === undefined || flags.dryRun === true) return undefined;
+  const mode = flags.step === true ? "enter" : flags.step;
+  checkStepMode(mode);
+  return mode;
+}
+
+/** Runs `run` with the facilitator's gate before each fault when `--step` asks for it. */
+async function withFacilitator(
+  mode: StepMode | undefined,
+  warmupMs: number,
+  run: (beforeFault: BeforeFault | undefined) => Promise<number>,
+): Promise<number> {
+  if (mode === undefined) return run(undefined);
+  const facilitator = openFacilitator(mode, warmupMs);
+  try {
+    return await run(facilitator.beforeFault);
+  } finally {
+    facilitator.close();
+  }
+}
 
 export function runCommand(): Command {
   // --runtime and the options of each runtime are the business of ./runtimes.ts.
@@ -302,53 +426,53 @@ export function runCommand(): Command {
     )
     .option("--toxiproxy-url <url>", "use this Toxiproxy instead of the embedded fault proxy")
     .option(
+      "--dry-run",
+      "validate the experiment and target and print the plan (services, links, each fault with its time, target and heal, rollbacks, invariants, expectations); starts nothing; exit 0 valid, 2 not",
+    )
+    .option("--json", "with --dry-run: print the plan as JSON")
+    .addOption(
+      new Option(
+        "--step [how]",
+        'game day: before each fault print what comes next and wait for a go; "enter" (default: Enter on a terminal, or SIGUSR1) or "signal" (SIGUSR1 only: kill -USR1 <pid> from another terminal or a script); waiting pauses the method\'s schedule; Ctrl-C still heals and rolls back',
+      ).choices(STEP_MODES),
+    )
+    .option(
       "--matrix [subsets]",
       'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none" ("all": every flaw of legacy-2024)',
     )
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (reference: string, flags: RunFlags & { compare?: string[] }) => {
+      if (flags.json === true && flags.dryRun !== true)
+        throw new UsageError("--json: applies to --dry-run (a run's results go to --journal)");
       const { experiment, target } = await loadExperimentAndTarget(reference, flags.target);
+      const step = stepMode(flags);
       if (target !== null) {
-        process.exitCode = await runTargetCommand(experiment, target, flags);
-        return;
-      }
-      const flaws = flawList(flags.flaws);
-      if (flags.profile !== undefined && !(PROFILE_NAMES as string[]).includes(flags.profile)) {
-        throw new UsageError(
-          `--profile: "${flags.profile}" is not a profile; expected one of ${PROFILE_NAMES.join(", ")}`,
-        );
-      }
-      if (flags.matrix !== undefined) {
-        let subsets: Flaw[][];
-        try {
-          subsets = matrixSubsets(
-            flags.matrix === true ? "leave-one-out" : flags.matrix,
-            PROFILES["legacy-2024"],
-          );
-        } catch (error) {
-          throw new UsageError((error as Error).message);
-        }
-        process.exitCode = await runMatrix(
-          experiment,
-          subsets,
-          flags.seed,
-          await resolveRuntime(flags),
-          flags.report,
+        const runs = targetRunNames(target, flags);
+        if (flags.dryRun === true)
+          return printPlan(targetPlan(experiment, target, runs.names, flags.toxiproxyUrl), flags);
+        process.exitCode = await withFacilitator(step, experiment.warmup, (beforeFault) =>
+          runTargetCommand(experiment, target, runs, flags, beforeFault),
         );
         return;
       }
-      if (flags.compare !== undefined)
-        checkNames("--compare", flags.compare, PROFILE_NAMES, "a profile");
-      const profiles = flags.compare ?? [flags.profile ?? experiment.profile];
+      const runs = referenceRuns(experiment, flags);
+      if (flags.dryRun === true)
+        return printPlan(referenceRunsPlan(experiment, runs, flags), flags);
       const runtime = await resolveRuntime(flags);
-      process.exitCode = await runEach(experiment.name, profiles, flags, (profile, onProgress) =>
-        runOn(runtime, experiment, {
-          profile,
-          flaws,
-          seed: flags.seed,
-          toxiproxyUrl: flags.toxiproxyUrl,
-          onProgress,
-        }),
+      process.exitCode = await withFacilitator(step, experiment.warmup, (beforeFault) =>
+        runs.matrix !== null
+          ? runMatrix(experiment, runs.matrix, flags.seed, runtime, flags.report, beforeFault)
+          : runEach(experiment.name, runs.profiles, flags, (profile, onProgress, signal) =>
+              runOn(runtime, experiment, {
+                profile,
+                flaws: runs.flaws,
+                seed: flags.seed,
+                toxiproxyUrl: flags.toxiproxyUrl,
+                onProgress,
+                signal,
+                ...(beforeFault === undefined ? {} : { beforeFault }),
+              }),
+            ),
       );
     });
 }

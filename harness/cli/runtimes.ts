@@ -56,6 +56,20 @@ export function addRuntimeOptions(
  * reported on stderr), loaded only when asked for: testcontainers takes most of a second to load.
  */
 export async function resolveRuntime(flags: RuntimeFlags): Promise<RuntimeName | Runtime> {
+  checkRuntimeFlags(flags);
+  if (flags.runtime !== "container") return flags.runtime as RuntimeName;
+  const options: ContainerRuntimeOptions = {
+    network: (flags.network ?? "host") as NetworkMode,
+    onStep: (message) => process.stderr.write(`spillway: ${message}\n`),
+  };
+  if (flags.image !== undefined) options.image = flags.image;
+  if (flags.toxiproxyImage !== undefined) options.toxiproxyImage = flags.toxiproxyImage;
+  const { containerRuntime } = await import("../runtime/container/container-runtime.ts");
+  return containerRuntime(options);
+}
+
+/** Throws a UsageError when the runtime's options do not fit together (also for a dry run). */
+export function checkRuntimeFlags(flags: RuntimeFlags): void {
   if (flags.runtime !== "container") {
     const misplaced =
       flags.image !== undefined
@@ -67,7 +81,7 @@ export async function resolveRuntime(flags: RuntimeFlags): Promise<RuntimeName |
       throw new UsageError(
         `${misplaced} applies to --runtime container, not --runtime ${flags.runtime}`,
       );
-    return flags.runtime as RuntimeName;
+    return;
   }
   if (flags.toxiproxyUrl !== undefined && flags.network === "private")
     throw new UsageError(
@@ -77,12 +91,4 @@ export async function resolveRuntime(flags: RuntimeFlags): Promise<RuntimeName |
     throw new UsageError(
       `--toxiproxy-image "${flags.toxiproxyImage}" needs --network private: the Toxiproxy container reaches the services by name in the run's network (on host networking the fault proxy runs on the host, or use --toxiproxy-url)`,
     );
-  const options: ContainerRuntimeOptions = {
-    network: (flags.network ?? "host") as NetworkMode,
-    onStep: (message) => process.stderr.write(`spillway: ${message}\n`),
-  };
-  if (flags.image !== undefined) options.image = flags.image;
-  if (flags.toxiproxyImage !== undefined) options.toxiproxyImage = flags.toxiproxyImage;
-  const { containerRuntime } = await import("../runtime/container/container-runtime.ts");
-  return containerRuntime(options);
 }

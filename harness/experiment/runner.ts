@@ -25,7 +25,7 @@ import type { Journal, Outcome } from "./journal.ts";
 import { drain } from "./phases/drain.ts";
 import { healAll, runRollbacks } from "./phases/heal.ts";
 import { steadyStateHolds } from "./phases/hypothesis.ts";
-import { runMethod } from "./phases/method.ts";
+import { runMethod, type BeforeFault } from "./phases/method.ts";
 import { watchRecoveryTail } from "./phases/recovery.ts";
 import { startTopology, startWorkload } from "./phases/start.ts";
 import { settleVerdict } from "./phases/verdict.ts";
@@ -54,18 +54,22 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Where the pipeline runs: processes by default, or the simulator. */
   runtime?: Runtime;
+  /** Awaited before each fault (`spillway run --step`); its waits pause the method's schedule. */
+  beforeFault?: BeforeFault;
 }
 
-function needsProxies(experiment: Experiment): boolean {
+/** Whether the run puts a fault proxy on every link (a dry run's plan says so too). */
+export function needsProxies(experiment: Experiment): boolean {
   if (experiment.topology.proxies) return true;
   return [...experiment.method.map((step) => step.fault), ...experiment.rollbacks].some(
     (fault) => fault.kind.startsWith("network.") || fault.kind === "sink.down",
   );
 }
 
-function expectationsFor(
+/** The outcomes the run expects: the experiment's for the profile, none when flaws replace it. */
+export function expectationsFor(
   experiment: Experiment,
-  options: RunOptions,
+  options: Pick<RunOptions, "profile" | "flaws">,
 ): Partial<Record<InvariantName, "held" | "violated">> {
   if (options.flaws !== undefined) return {};
   return experiment.expect?.[options.profile as keyof NonNullable<Experiment["expect"]>] ?? {};
@@ -95,8 +99,8 @@ async function runUntilFaultsEnd(state: RunState, onStarted: () => void): Promis
     return;
   }
   await watchAbortConditions(state, referenceAbortSources(state), async () => {
-    await runMethod(state, state.clock.now());
-    await state.sleep(workloadStart + experiment.duration - state.clock.now());
+    const pausedMs = await runMethod(state, state.clock.now());
+    await state.sleep(workloadStart + experiment.duration + pausedMs - state.clock.now());
   });
 }
 

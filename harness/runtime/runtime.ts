@@ -114,6 +114,11 @@ export interface Runtime {
    */
   faultLinks?(): LinkProvider & LinkControl;
   /**
+   * Waits for something outside the runtime's time (a facilitator's go, `spillway run --step`).
+   * The simulator stops its virtual time meanwhile; runtimes on the real clock leave it out.
+   */
+  awaitOutside?<T>(outside: Promise<T>): Promise<T>;
+  /**
    * Validates the topology (TopologyError), starts every service, peers first, and resolves
    * once all are ready. On failure, whatever was started is stopped before it rejects.
    */

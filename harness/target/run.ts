@@ -348,8 +348,8 @@ async function runUntilFaultsEnd(run: TargetRun, onStarted: () => void): Promise
     return;
   }
   await watchAbortConditions(state, run.evidence!.abortSources, async () => {
-    await runMethod(state, state.clock.now());
-    await state.sleep(workloadStart + experiment.duration - state.clock.now());
+    const pausedMs = await runMethod(state, state.clock.now());
+    await state.sleep(workloadStart + experiment.duration + pausedMs - state.clock.now());
   });
 }
 

@@ -1,10 +1,12 @@
 // The method: the experiment's timed faults, each injected at its offset and, when it has a
-// `for`, healed after it. Faults without one stay in force until healAll.
+// `for`, healed after it. Faults without one stay in force until healAll. With a facilitator
+// (`spillway run --step`) each fault waits for a go, and the wait pauses the method's schedule
+// (docs/architecture.md §6, "Game days").
 
 import type { ActiveFault, FaultContext } from "../../faults/fault.ts";
 import { faultKind } from "../../faults/registry.ts";
 import type { FaultStep, MethodStep } from "../definition.ts";
-import type { ActiveEntry, RunState } from "../run-state.ts";
+import { Interrupted, type ActiveEntry, type RunState } from "../run-state.ts";
 
 export interface PreparedFault {
   name: string;
@@ -38,12 +40,79 @@ export function methodOrder(method: readonly MethodStep[]): MethodStep[] {
     .map(({ step }) => step);
 }
 
-/** Runs the method from `methodStart`: every fault at its offset, every timed heal at its time. */
-export async function runMethod(state: RunState, methodStart: number): Promise<void> {
-  const pending = methodOrder(state.experiment.method).map((step) => ({
+/** The fault a facilitator is asked about: the step, and its place in the method's order. */
+export interface UpcomingFault {
+  step: MethodStep;
+  /** 0-based, in methodOrder. */
+  index: number;
+  count: number;
+}
+
+/**
+ * Awaited before each fault is injected (`spillway run --step`): resolves on the facilitator's
+ * go. `signal` aborts when the run is interrupted, so that it stops listening.
+ */
+export type BeforeFault = (upcoming: UpcomingFault, signal: AbortSignal) => Promise<void>;
+
+/** Rejects with Interrupted once the run is interrupted. */
+function whenInterrupted(state: RunState): Promise<never> {
+  const { signal } = state.interruption;
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(new Interrupted());
+    else signal.addEventListener("abort", () => reject(new Interrupted()), { once: true });
+  });
+}
+
+/**
+ * Waits for the facilitator's go before `upcoming` and journals the wait; returns how long the
+ * run's clock advanced meanwhile (nothing on the simulator, whose time stands still).
+ */
+async function awaitFacilitator(
+  state: RunState,
+  beforeFault: BeforeFault,
+  upcoming: UpcomingFault,
+): Promise<number> {
+  const clockBefore = state.clock.now();
+  const startedMs = state.since();
+  // Real seconds for the journal: on the simulator the run's clock does not move.
+  const wallBefore = performance.now();
+  const outside = Promise.race([
+    beforeFault(upcoming, state.interruption.signal),
+    whenInterrupted(state),
+  ]);
+  const journal = (ok: boolean) =>
+    state.steps.push({
+      phase: "method",
+      name: `waited for the facilitator ${((performance.now() - wallBefore) / 1000).toFixed(1)} s`,
+      startedMs,
+      endedMs: state.since(),
+      ok,
+      ...(ok ? {} : { detail: "interrupted" }),
+    });
+  try {
+    await (state.runtime.awaitOutside?.(outside) ?? outside);
+  } catch (failure) {
+    journal(false);
+    throw failure;
+  }
+  journal(true);
+  return state.clock.now() - clockBefore;
+}
+
+/**
+ * Runs the method from `methodStart`: every fault at its offset, every timed heal at its time.
+ * Returns how long it was paused for the facilitator: every wait moves the rest of the schedule
+ * (later faults and pending heals) by its length, so faults keep their spacing and overlaps.
+ */
+export async function runMethod(state: RunState, methodStart: number): Promise<number> {
+  const { beforeFault } = state.options;
+  const ordered = methodOrder(state.experiment.method);
+  const pending = ordered.map((step, index) => ({
     ...step,
+    index,
     prepared: prepareFault(step.fault),
   }));
+  let pausedMs = 0;
   const heals: Array<{ at: number; entry: ActiveEntry }> = [];
   while (pending.length > 0 || heals.length > 0) {
     const now = state.clock.now() - methodStart;
@@ -63,6 +132,15 @@ export async function runMethod(state: RunState, methodStart: number): Promise<v
       continue;
     }
     const step = pending.shift()!;
+    if (beforeFault !== undefined) {
+      const waitedMs = await awaitFacilitator(state, beforeFault, {
+        step: ordered[step.index]!,
+        index: step.index,
+        count: ordered.length,
+      });
+      methodStart += waitedMs;
+      pausedMs += waitedMs;
+    }
     state.firstFaultAt ??= state.clock.now();
     const fault = await state.step(
       "method",
@@ -73,4 +151,5 @@ export async function runMethod(state: RunState, methodStart: number): Promise<v
     state.active.push(entry);
     if (step.for !== undefined) heals.push({ at: step.at + step.for, entry });
   }
+  return pausedMs;
 }

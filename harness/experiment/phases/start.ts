@@ -7,29 +7,43 @@ import { Workload } from "../../workload/workload.ts";
 import { Observer } from "../observer.ts";
 import { readPublishedConfig } from "../../ledger/collect.ts";
 import { JobRecord } from "../../ledger/job-record.ts";
-import { referenceJobs, referenceTopology } from "../reference-topology.ts";
+import type { Experiment } from "../definition.ts";
+import {
+  referenceJobs,
+  referenceTopology,
+  type ReferenceTopologyOptions,
+} from "../reference-topology.ts";
+import type { RunOptions } from "../runner.ts";
 import type { RunState } from "../run-state.ts";
 
 /** The jobs the run starts with: every dataset of every job tenant. */
-export function initialJobs(state: RunState): Array<{ tenant: string; dataset: string }> {
-  const { workload } = state.experiment;
+function initialJobs(experiment: Experiment): Array<{ tenant: string; dataset: string }> {
+  const { workload } = experiment;
   return selectJobTenants(workload).flatMap((tenant) =>
     workload.datasets.map((dataset) => ({ tenant, dataset })),
   );
 }
 
+/** The reference topology's options for a run of `experiment` (also what a dry run shows). */
+export function referenceSpecOf(
+  experiment: Experiment,
+  run: Pick<RunOptions, "profile" | "flaws">,
+): ReferenceTopologyOptions {
+  return {
+    profile: run.profile,
+    flaws: run.flaws ?? experiment.flaws,
+    sinks: experiment.topology.sinks,
+    jobs: initialJobs(experiment),
+    datasets: experiment.workload.datasets,
+    limits: experiment.topology.limits as never,
+    sinkLatencyMs: experiment.topology.sinkLatencyMs,
+  };
+}
+
 export async function startTopology(state: RunState): Promise<void> {
   const { experiment, options } = state;
   await state.step("start", "start topology", async () => {
-    const spec = {
-      profile: options.profile,
-      flaws: options.flaws ?? experiment.flaws,
-      sinks: experiment.topology.sinks,
-      jobs: initialJobs(state),
-      datasets: experiment.workload.datasets,
-      limits: experiment.topology.limits as never,
-      sinkLatencyMs: experiment.topology.sinkLatencyMs,
-    };
+    const spec = referenceSpecOf(experiment, options);
     // The topology's jobs are in force before the run (at time 0, as the config service has
     // them): no event is produced before the topology is ready, and none is near their start.
     state.jobs = new JobRecord(referenceJobs(spec), 0);

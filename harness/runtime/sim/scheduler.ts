@@ -43,6 +43,8 @@ export class Scheduler {
   private seq = 0;
   private readonly heap: Entry[] = [];
   private failure: unknown = undefined;
+  /** Waits on the world outside the simulation (a person); virtual time stands still meanwhile. */
+  private readonly outside = new Set<Promise<void>>();
   /** Timer callbacks fired so far (a figure for benchmarks). */
   fired = 0;
   /** One line per traced happening, when tracing is on. */
@@ -86,6 +88,21 @@ export class Scheduler {
     };
   }
 
+  /**
+   * Waits for `outside`, something of the real world (a facilitator pressing Enter), with
+   * virtual time standing still: no timer fires until it settles, so the run is the one it
+   * would have been without the wait.
+   */
+  hold<T>(outside: Promise<T>): Promise<T> {
+    const settled = outside.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.outside.add(settled);
+    void settled.then(() => this.outside.delete(settled));
+    return outside;
+  }
+
   /** Stops the run at the next turn with `error` (a broken invariant of the simulator itself). */
   fail(error: unknown): void {
     this.failure ??= error;
@@ -106,6 +123,10 @@ export class Scheduler {
       await (turn % MACROTASK_EVERY === 0 ? yieldToMacrotask() : afterMicrotasks());
       if (this.failure !== undefined) throw this.failure;
       if (outcome !== null) break;
+      if (this.outside.size > 0) {
+        await Promise.race(this.outside);
+        continue;
+      }
       const entry = this.pop();
       if (entry === undefined) {
         throw new SimulationError(

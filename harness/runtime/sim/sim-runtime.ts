@@ -91,6 +91,7 @@ export class Simulation {
       kind: "sim",
       clock: this.scheduler.clock(),
       faultLinks: () => this.network.faultLinks(),
+      awaitOutside: (outside) => this.scheduler.hold(outside),
       start: (spec, startOptions) => this.startTopology(spec, startOptions),
     };
   }
