@@ -10,6 +10,7 @@ import { parseTopology } from "../runtime/topology.ts";
 import type { LoadedTarget } from "../target/load.ts";
 import type { Readiness, TargetService } from "../target/schema.ts";
 import type { Experiment, FaultStep, MethodStep } from "./definition.ts";
+import { formatCondition } from "./abort.ts";
 import { formatDuration } from "./duration.ts";
 import { methodOrder } from "./phases/method.ts";
 import { referenceSpecOf } from "./phases/start.ts";
@@ -78,6 +79,7 @@ export type PlanSection =
   | { kind: "steady-state"; checks: string[] }
   | { kind: "method"; steps: PlannedStep[] }
   | { kind: "rollbacks"; rollbacks: PlannedFault[] }
+  | { kind: "abort"; conditions: string[] }
   | { kind: "invariants"; invariants: string[]; runs: PlannedRun[] };
 
 export interface Plan {
@@ -140,6 +142,7 @@ function commonSections(experiment: Experiment, runs: PlannedRun[]): PlanSection
       steps: methodOrder(experiment.method).map((step) => plannedStep(step, experiment.warmup)),
     },
     { kind: "rollbacks", rollbacks: experiment.rollbacks.map((fault) => plannedFault(fault)) },
+    { kind: "abort", conditions: experiment.abort.map(formatCondition) },
     { kind: "invariants", invariants: experiment.invariants, runs },
   ];
 }
@@ -418,6 +421,11 @@ const FORMATTERS: { [Kind in PlanSection["kind"]]: Formatter<Kind> } = {
       section.rollbacks.length === 0
         ? ["none"]
         : section.rollbacks.map((fault) => `${faultLine(fault)}; target: ${fault.target}`),
+  }),
+  abort: (section) => ({
+    title:
+      "abort conditions, checked from the method's start until the heals (the run stops its faults, heals and rolls back when one trips)",
+    lines: section.conditions.length === 0 ? ["none"] : section.conditions,
   }),
   invariants: (section) => ({
     title: "invariants, expected outcome per run",

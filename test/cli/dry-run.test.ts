@@ -159,4 +159,26 @@ describe("spillway run --dry-run", () => {
     expect(runs[1]!.flaws).toEqual([]);
     expect(runs.every((run) => !run.expectationsApply)).toBe(true);
   });
+
+  it("lists the experiment's abort conditions, and none when it has none", async () => {
+    const file = path.join(directory, "braked.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "braked",
+        description: "a sink outage with a brake",
+        duration: "10s",
+        method: [{ at: "1s", for: "2s", fault: { kind: "sink.error", sink: "sink-0" } }],
+        abort: [
+          { buffer: { aboveBoundShare: 1.5 } },
+          { unhealthy: { service: "buffer", longerThan: "10s" } },
+        ],
+      }),
+    );
+    expect(section(await jsonPlan(file), "abort").conditions).toEqual([
+      "buffer above 1.5 × its bound",
+      "buffer unhealthy longer than 10s",
+    ]);
+    expect(section(await jsonPlan("nov14-2024"), "abort").conditions).toEqual([]);
+  });
 });
