@@ -18,6 +18,7 @@ import {
   type Judgement,
 } from "../explore/corpus.ts";
 import type { Journal } from "../experiment/journal.ts";
+import { expectedOutcome } from "../explore/schedule.ts";
 import type { RuntimeName } from "../experiment/run-on.ts";
 import { registerCleanup } from "../runtime/cleanup.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -25,12 +26,18 @@ import { formatSummary } from "../report/summary.ts";
 import { EXIT, UsageError } from "./exit.ts";
 import { formatStep } from "./explore-command.ts";
 import { seedNumber } from "./run-command.ts";
-import { addRuntimeOptions, resolveRuntime, type RuntimeFlags } from "./runtimes.ts";
+import {
+  addRuntimeOptions,
+  checkRuntimeFlags,
+  resolveRuntime,
+  type RuntimeFlags,
+} from "./runtimes.ts";
 
 interface ReplayFlags extends RuntimeFlags {
   seed?: number;
   journal?: string;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 interface Replayed {
@@ -186,6 +193,40 @@ async function replayEach(
   }
 }
 
+/**
+ * `--dry-run`: every schedule, read and checked against its base experiment by loadCorpus,
+ * listed with what its file expects; nothing runs.
+ */
+async function planReplays(entries: readonly CorpusEntry[], flags: ReplayFlags): Promise<void> {
+  checkRuntimeFlags(flags);
+  const plans = [];
+  for (const { file, schedule } of entries) {
+    const expected = expectedOutcome(schedule);
+    plans.push({
+      file,
+      base: schedule.base,
+      profile: schedule.profile,
+      flaws: schedule.flaws ?? null,
+      seed: flags.seed ?? schedule.seed,
+      expect: expected,
+      invariant: schedule.invariant ?? null,
+      steps: schedule.steps,
+    });
+  }
+  if (flags.json === true) {
+    process.stdout.write(JSON.stringify({ runtime: flags.runtime, schedules: plans }) + "\n");
+    return;
+  }
+  const lines = plans.flatMap((plan) => [
+    `${plan.file}: ${plan.base}, profile ${plan.profile}${plan.flaws === null ? "" : `, flaws ${plan.flaws.join(",") || "none"}`}, seed ${plan.seed}; expect ${plan.expect === "hold" ? "every invariant held" : `${plan.invariant} violated`}`,
+    ...plan.steps.map((step) => `  ${formatStep(step)}`),
+  ]);
+  lines.push(
+    `${plans.length} schedule${plans.length === 1 ? "" : "s"} to replay on ${flags.runtime}; nothing started (dry run)`,
+  );
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
 /** One schedule file given alone: the verdict in full, as before the corpus. */
 function isSingleFile(paths: readonly string[]): boolean {
   if (paths.length !== 1) return false;
@@ -209,6 +250,10 @@ export function replayCommand(): Command {
     .option("--journal <file>", "write the journal (JSON; one schedule only)")
     .option("--json", "print one JSON object per schedule instead of text")
     .option(
+      "--dry-run",
+      "read and check every schedule against its base experiment and list them with what each file expects; runs nothing; exit 0 valid, 2 not",
+    )
+    .option(
       "--toxiproxy-url <url>",
       "use this Toxiproxy instead of the embedded fault proxy (process runtime)",
     )
@@ -218,6 +263,7 @@ export function replayCommand(): Command {
         throw new UsageError(
           `--journal "${flags.journal}" takes one schedule; ${entries.length} were given (use --json for each one's outcome)`,
         );
+      if (flags.dryRun === true) return planReplays(entries, flags);
       const runtime = await resolveRuntime(flags);
       if (!isSingleFile(paths) || flags.json === true) {
         const printer = corpusPrinter(entries, flags);

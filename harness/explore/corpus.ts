@@ -7,6 +7,7 @@ import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { ExperimentError } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
+import { checkExperiment } from "../experiment/load.ts";
 import { runOn, type RuntimeName } from "../experiment/run-on.ts";
 import { INVARIANT_NAMES, type InvariantName, type InvariantStatus } from "../invariants/types.ts";
 import type { Runtime } from "../runtime/runtime.ts";
@@ -88,11 +89,20 @@ export function scheduleFiles(paths: readonly string[]): string[] {
   });
 }
 
-/** Every schedule the paths name, read and validated before any runs (bad input names its file). */
+/**
+ * Every schedule the paths name, read and validated before any runs (bad input names its file):
+ * its own schema, then its steps on its base experiment, whose services and links each fault
+ * must name.
+ */
 export async function loadCorpus(paths: readonly string[]): Promise<CorpusEntry[]> {
   const entries: CorpusEntry[] = [];
-  for (const file of scheduleFiles(paths))
-    entries.push({ file, schedule: await readSchedule(file) });
+  for (const file of scheduleFiles(paths)) {
+    const schedule = await readSchedule(file);
+    const base = await baseExperiment(schedule.base);
+    // A base that runs on a target is checked against it when that target loads.
+    if (base.target === undefined) checkExperiment(scheduleExperiment(base, schedule), file);
+    entries.push({ file, schedule });
+  }
   return entries;
 }
 

@@ -108,3 +108,29 @@ it("Ctrl-C stops the corpus: no further schedule runs, the total says so, exit 1
   const total = result.stdout.trim().split("\n").at(-1)!;
   expect(total).toMatch(/^12 schedules: \d+ as expected, 0 not, \d+ interrupted or not run$/);
 });
+
+it("--dry-run checks each schedule against its base and lists what it expects, running none", async () => {
+  const folder = corpus("dry-run", {
+    "holds.json": {},
+    "reproduces.json": { expect: "reproduce" },
+  });
+  const result = await spillway("replay", folder, "--dry-run");
+  expect(result.exitCode, result.stderr).toBe(0);
+  expect(result.stdout).toMatch(
+    /holds\.json: explore, profile hardened, seed 9; expect every invariant held\n/,
+  );
+  expect(result.stdout).toMatch(/reproduces\.json: .*; expect no-silent-loss violated\n/);
+  expect(result.stdout).toContain("process.pause service=forwarder");
+  expect(result.stdout.trim().split("\n").at(-1)).toBe(
+    "2 schedules to replay on sim; nothing started (dry run)",
+  );
+  // A fault on a service the base experiment does not have is bad input, named.
+  const broken = corpus("dry-run-broken", {
+    "bad.json": {
+      steps: [{ at: 0, for: 1_000, fault: { kind: "process.pause", service: "forwardr" } }],
+    },
+  });
+  const bad = await spillway("replay", broken, "--dry-run");
+  expect(bad.exitCode).toBe(2);
+  expect(bad.stderr).toContain('"forwardr"');
+});
