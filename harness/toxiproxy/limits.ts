@@ -16,7 +16,8 @@ export interface ToxiproxyLimits {
   /**
    * The buffer each proxied socket reads into, reused from read to read (reader.ts): the most
    * one read returns. Larger than Node's own 64 KiB, so bulk transfers take fewer system calls
-   * and events per byte. Two per connection.
+   * and events per byte. A socket starts with 64 KiB and takes this size once a read fills
+   * that. Two per connection.
    */
   readBufferBytes: number;
   /** How long dialling an upstream may take before the client connection is closed. */

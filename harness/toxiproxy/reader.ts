@@ -1,8 +1,9 @@
 // How the proxy reads its sockets (docs/toxiproxy.md, "The fast path"): each proxied socket reads
-// into one buffer of limits.readBufferBytes that is reused from read to read (Node's `onread`),
-// instead of a new 64 KiB Buffer per read pushed through a Readable stream. Larger reads mean
-// fewer system calls and events per byte, and the reused buffer means no garbage per read; the
-// link that consumes a read either writes it on at once or copies it (link.ts).
+// into one buffer that is reused from read to read (Node's `onread`), instead of a new 64 KiB
+// Buffer per read pushed through a Readable stream. The buffer starts at 64 KiB and grows to
+// limits.readBufferBytes the first time a read fills it: larger reads mean fewer system calls and
+// events per byte in bulk, while a connection that only ever carries small messages never holds
+// the large one. The link that consumes a read either writes it on at once or copies it (link.ts).
 //
 // Writes to a proxied socket use a writable high-water mark of one byte, so a write that cannot
 // complete at once always ends with a 'drain': the link pauses its source while a write is
@@ -14,25 +15,35 @@ interface WithHandle {
   _handle: object | null;
 }
 
+const FIRST_READ_BUFFER_BYTES = 64 * 1024;
+
 export class SocketReader {
   private buffer: Buffer;
+  private readonly readBufferBytes: number;
   /** Where each read goes: a view of the shared buffer, valid until the next read. */
   private consume: ((view: Buffer) => void) | undefined;
 
   constructor(readBufferBytes: number) {
-    this.buffer = Buffer.allocUnsafe(readBufferBytes);
+    this.readBufferBytes = readBufferBytes;
+    this.buffer = Buffer.allocUnsafe(Math.min(FIRST_READ_BUFFER_BYTES, readBufferBytes));
   }
 
   /** The socket options that make a socket read through this reader. */
   socketOptions(): { onread: OnReadOpts; allowHalfOpen: true; writableHighWaterMark: 1 } {
     return {
       onread: {
-        buffer: this.buffer,
+        // Asked after every read for the buffer of the next one.
+        buffer: () => this.buffer,
         callback: (bytes, buffer) => {
           if (this.consume === undefined) {
             throw new Error("a proxied socket read data before its link was attached");
           }
           this.consume((buffer as Buffer).subarray(0, bytes));
+          // A write may still use the old buffer (the link then pauses the source); it is
+          // never read into again, so swapping is safe at any time.
+          if (bytes === this.buffer.length && bytes < this.readBufferBytes) {
+            this.buffer = Buffer.allocUnsafe(this.readBufferBytes);
+          }
           return true;
         },
       },
@@ -48,9 +59,7 @@ export class SocketReader {
 
 /** A socket that will be dialled, reading through `reader`. */
 export function readingSocket(reader: SocketReader): Socket {
-  const socket = new Socket({ ...reader.socketOptions(), noDelay: true });
-  socket.setNoDelay(true);
-  return socket;
+  return new Socket({ ...reader.socketOptions(), noDelay: true });
 }
 
 /**
@@ -64,7 +73,7 @@ export function adoptAccepted(accepted: Socket, reader: SocketReader): Socket {
   if (handle === null || accepted.readableFlowing !== false) {
     throw new Error("adoptAccepted: the accepted socket has no handle or has started reading");
   }
-  const options = { ...reader.socketOptions(), handle, pauseOnCreate: true, noDelay: true };
+  const options = { ...reader.socketOptions(), handle, pauseOnCreate: true };
   const adopted = new Socket(options as ConstructorParameters<typeof Socket>[0]);
   (accepted as unknown as WithHandle)._handle = null;
   accepted.destroy();
