@@ -1,166 +1,325 @@
-// `npm run bench -- proxy`: what the fault proxy costs with no toxics. Bulk throughput of 64 KiB
-// writes directly over loopback and through a proxy, and the round-trip latency of small
-// messages both ways. The client and the servers run on worker threads and the proxy on the
-// main thread, as a proxy process would sit between two processes. Ends with the line
-// `proxy.throughput_mb_s=<n> direct.throughput_mb_s=<n> proxy.added_latency_p50_us=<n>`.
-// Bounded: about 20 s.
+// `npm run bench -- proxy`: what the fault proxy adds, as a client outside it sees it. Four kinds
+// of process, as in a real run: the bench (this process, which only directs), a client, the
+// echo and discarding servers (bench/proxy/peers.ts) and the proxy itself, started with its CLI
+// (harness/toxiproxy/main.ts); when a toxiproxy-server is on PATH or in TOXIPROXY_SERVER it is
+// started too and measured the same way in the same run.
+//
+// Round trip: 1-byte messages echoed over one TCP_NODELAY connection, blocks of 3,000 for each
+// path in turn (direct, through the proxy, through a proxy with one latency toxic of 0 ms); the
+// figure is the median over blocks of (the path's p50 − direct's p50 in the same block).
+// Bulk: 512 MiB in 64 KiB writes into a discarding server, from connect until the server closed
+// after the FIN, median of 3 runs. Ends with the lines
+// `proxy.added_latency_p50_us=<n> proxy.added_latency_toxic_p50_us=<n> proxy.throughput_mb_s=<n> direct.throughput_mb_s=<n>`
+// and, with a Toxiproxy, `toxiproxy.added_latency_p50_us=<n> ...`. About 20 s (40 s with one).
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { connect, createServer, type AddressInfo, type Socket } from "node:net";
-import { availableParallelism } from "node:os";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { startToxiproxy } from "../harness/toxiproxy/server.ts";
+import { accessSync, constants, readFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { availableParallelism, loadavg } from "node:os";
+import { delimiter, join } from "node:path";
+import type { ClientJob, PeerReply, PeerRole } from "./proxy/peers.ts";
 
-const BULK_RUN_MS = 1000;
-const BULK_RUNS = 5;
-const WRITE_BYTES = 64 * 1024;
-const PING_BYTES = 32;
-const PING_WARMUP = 300;
+const PING_BYTES = 1;
 const PING_ROUNDS = 3000;
-const PING_BLOCKS = 2;
+const PING_WARMUP_ROUNDS = 500;
+const PING_BLOCKS = 5;
+const BULK_BYTES = 512 * 1024 * 1024;
+const BULK_WARMUP_BYTES = 64 * 1024 * 1024;
+const BULK_RUNS = 3;
+const WRITE_BYTES = 64 * 1024;
+const SERVER_READY_MS = 15_000;
+const SERVER_EXIT_MS = 5_000;
 
-/** Messages to and from the worker threads. */
-type Request =
-  | { kind: "bulk"; port: number; durationMs: number }
-  | { kind: "ping"; port: number; rounds: number };
-type Reply = { kind: "ports"; sink: number; echo: number } | { kind: "done"; values: number[] };
+const PEERS = new URL("./proxy/peers.ts", import.meta.url);
+const PROXY_MAIN = new URL("../harness/toxiproxy/main.ts", import.meta.url);
 
-const ROLE_SERVERS = "spillway-proxy-bench-servers";
-const ROLE_CLIENT = "spillway-proxy-bench-client";
+/** A fault proxy under measurement: its process and the ports of its three proxies. */
+interface ProxyUnderTest {
+  /** `proxy` (ours) or `toxiproxy`: the prefix of its figures. */
+  label: string;
+  describe: string;
+  server: ChildProcess;
+  echo: number;
+  echoToxic: number;
+  sink: number;
+}
+
+interface Figures {
+  addedP50Us: number[];
+  addedToxicP50Us: number[];
+  mbPerSecond: number[];
+  /** CPU the proxy's process spent per GB of the bulk runs (Linux only). */
+  cpuMsPerGb?: number;
+}
 
 export async function benchProxy(): Promise<void> {
-  const servers = new Worker(new URL(import.meta.url), { workerData: { role: ROLE_SERVERS } });
-  const client = new Worker(new URL(import.meta.url), { workerData: { role: ROLE_CLIENT } });
-  const toxiproxy = await startToxiproxy({ host: "127.0.0.1", port: 0 });
+  const children: ChildProcess[] = [];
   try {
-    const ports = (await nextReply(servers)) as Extract<Reply, { kind: "ports" }>;
-    const sinkProxy = await createProxy(toxiproxy.url, "bench-sink", ports.sink);
-    const echoProxy = await createProxy(toxiproxy.url, "bench-echo", ports.echo);
-
-    // A discarded run each first: JIT warm-up and TCP buffer auto-tuning.
-    await bulk(client, servers, ports.sink);
-    await bulk(client, servers, sinkProxy);
-    const direct: Bulk[] = [];
-    const proxied: Bulk[] = [];
-    for (let run = 0; run < BULK_RUNS; run += 1) {
-      direct.push(await bulk(client, servers, ports.sink));
-      proxied.push(await bulk(client, servers, sinkProxy));
+    const servers = forkPeer("servers", children);
+    const ports = (await nextReply(servers)) as Extract<PeerReply, { kind: "ports" }>;
+    const client = forkPeer("client", children);
+    const underTest = [
+      await startProxy("proxy", process.execPath, [PROXY_MAIN.pathname], "spillway", ports),
+    ];
+    children.push(underTest[0]!.server);
+    const toxiproxyPath = findToxiproxyServer();
+    if (toxiproxyPath !== undefined) {
+      const toxiproxy = await startProxy("toxiproxy", toxiproxyPath, [], toxiproxyPath, ports);
+      children.push(toxiproxy.server);
+      underTest.push(toxiproxy);
     }
-    const directRtts: number[] = [];
-    const proxiedRtts: number[] = [];
-    await ask(client, { kind: "ping", port: ports.echo, rounds: PING_WARMUP });
-    await ask(client, { kind: "ping", port: echoProxy, rounds: PING_WARMUP });
-    for (let block = 0; block < PING_BLOCKS; block += 1) {
-      directRtts.push(
-        ...(await ask(client, { kind: "ping", port: ports.echo, rounds: PING_ROUNDS })),
-      );
-      proxiedRtts.push(
-        ...(await ask(client, { kind: "ping", port: echoProxy, rounds: PING_ROUNDS })),
-      );
-    }
-    report(direct, proxied, directRtts, proxiedRtts);
+    report(await measure(client, ports, underTest), underTest, toxiproxyPath);
   } finally {
-    await toxiproxy.close();
-    await Promise.all([servers.terminate(), client.terminate()]);
+    await Promise.all(children.map(stopChild));
   }
+}
+
+async function measure(
+  client: ChildProcess,
+  ports: { echo: number; sink: number },
+  underTest: readonly ProxyUnderTest[],
+): Promise<{ directP50Us: number[]; directMbPerSecond: number[]; figures: Figures[] }> {
+  const ping = async (port: number, rounds: number) =>
+    percentile(await ask(client, { kind: "ping", port, rounds, bytes: PING_BYTES }), 0.5);
+  const bulk = async (port: number, bytes: number) => {
+    const [moved, ms] = (await ask(client, {
+      kind: "bulk",
+      port,
+      bytes,
+      writeBytes: WRITE_BYTES,
+    })) as [number, number];
+    return moved / 1e6 / (ms / 1000);
+  };
+  const figures = underTest.map((): Figures => ({
+    addedP50Us: [],
+    addedToxicP50Us: [],
+    mbPerSecond: [],
+  }));
+  // Warm-up, discarded: JIT, connection set-up paths, TCP buffer auto-tuning.
+  for (const port of [ports.echo, ...underTest.flatMap((one) => [one.echo, one.echoToxic])]) {
+    await ping(port, PING_WARMUP_ROUNDS);
+  }
+  for (const port of [ports.sink, ...underTest.map((one) => one.sink)]) {
+    await bulk(port, BULK_WARMUP_BYTES);
+  }
+  const directP50Us: number[] = [];
+  for (let block = 0; block < PING_BLOCKS; block += 1) {
+    const direct = await ping(ports.echo, PING_ROUNDS);
+    directP50Us.push(direct);
+    for (const [index, one] of underTest.entries()) {
+      figures[index]!.addedP50Us.push((await ping(one.echo, PING_ROUNDS)) - direct);
+      figures[index]!.addedToxicP50Us.push((await ping(one.echoToxic, PING_ROUNDS)) - direct);
+    }
+  }
+  const directMbPerSecond: number[] = [];
+  const cpuMs = underTest.map(() => 0);
+  for (let run = 0; run < BULK_RUNS; run += 1) {
+    directMbPerSecond.push(await bulk(ports.sink, BULK_BYTES));
+    for (const [index, one] of underTest.entries()) {
+      const cpuBefore = processCpuMs(one.server.pid);
+      figures[index]!.mbPerSecond.push(await bulk(one.sink, BULK_BYTES));
+      cpuMs[index]! += (processCpuMs(one.server.pid) ?? NaN) - (cpuBefore ?? NaN);
+    }
+  }
+  for (const [index, ms] of cpuMs.entries()) {
+    if (Number.isFinite(ms)) figures[index]!.cpuMsPerGb = ms / ((BULK_RUNS * BULK_BYTES) / 1e9);
+  }
+  return { directP50Us, directMbPerSecond, figures };
 }
 
 function report(
-  direct: Bulk[],
-  proxied: Bulk[],
-  directRtts: number[],
-  proxiedRtts: number[],
+  measured: Awaited<ReturnType<typeof measure>>,
+  underTest: readonly ProxyUnderTest[],
+  toxiproxyPath: string | undefined,
 ): void {
-  const bestDirect = Math.max(...direct.map((run) => run.mbPerSecond));
-  const bestProxied = Math.max(...proxied.map((run) => run.mbPerSecond));
-  const directP50 = percentile(directRtts, 0.5);
-  const proxiedP50 = percentile(proxiedRtts, 0.5);
-  const added = Math.max(0, proxiedP50 - directP50);
-  const rates = (runs: Bulk[]) => runs.map((run) => run.mbPerSecond.toFixed(0)).join(", ");
-  const moved = proxied.reduce((sum, run) => sum + run.bytes, 0) / 1e9;
-  const cpuMs = (field: "user" | "system") =>
-    proxied.reduce((sum, run) => sum + run.proxyCpu[field], 0) / 1000 / moved;
+  const { directP50Us, directMbPerSecond, figures } = measured;
+  const direct = percentile(directMbPerSecond, 0.5);
+  const load = loadavg()
+    .map((value) => value.toFixed(2))
+    .join(" ");
   console.log(
-    `proxy bench: node ${process.version}, ${availableParallelism()} cores; client, servers and proxy on separate threads`,
+    `proxy bench: node ${process.version}, ${availableParallelism()} cores, load average ${load}; ` +
+      "bench, client, servers (echo and sink) and each proxy in their own process",
   );
   console.log(
-    `bulk ${WRITE_BYTES / 1024} KiB writes, ${BULK_RUNS} runs of ${BULK_RUN_MS} ms, MB = 10^6 bytes: ` +
-      `direct ${rates(direct)} MB/s, through proxy ${rates(proxied)} MB/s; ` +
-      `through proxy is ${((100 * bestProxied) / bestDirect).toFixed(0)}% of direct (best runs), ` +
-      `${((100 * median(proxied)) / median(direct)).toFixed(0)}% (median runs)`,
+    `round trip of ${PING_BYTES}-byte messages over one TCP_NODELAY connection, ${PING_BLOCKS} blocks of ${PING_ROUNDS} per path: ` +
+      `direct p50 ${range(directP50Us)} µs`,
   );
+  for (const [index, one] of underTest.entries()) {
+    const { addedP50Us, addedToxicP50Us } = figures[index]!;
+    console.log(
+      `  ${one.describe}: adds ${range(addedP50Us)} µs (median ${median(addedP50Us)}), ` +
+        `${range(addedToxicP50Us)} µs with one 0 ms latency toxic (median ${median(addedToxicP50Us)})`,
+    );
+  }
   console.log(
-    `proxy thread CPU per GB moved: ${cpuMs("user").toFixed(0)} ms user, ${cpuMs("system").toFixed(0)} ms system (read and write syscalls)`,
+    `bulk ${BULK_BYTES / 2 ** 20} MiB in ${WRITE_BYTES / 1024} KiB writes into a discarding server, ${BULK_RUNS} runs, MB = 10^6 bytes: ` +
+      `direct ${range(directMbPerSecond)} MB/s`,
   );
-  console.log(
-    `round trip of ${PING_BYTES}-byte messages, ${PING_BLOCKS * PING_ROUNDS} each: ` +
-      `direct p50 ${directP50.toFixed(0)} µs p99 ${percentile(directRtts, 0.99).toFixed(0)} µs; ` +
-      `through proxy p50 ${proxiedP50.toFixed(0)} µs p99 ${percentile(proxiedRtts, 0.99).toFixed(0)} µs`,
-  );
-  console.log(
-    `proxy.throughput_mb_s=${bestProxied.toFixed(1)} direct.throughput_mb_s=${bestDirect.toFixed(1)} ` +
-      `proxy.added_latency_p50_us=${added.toFixed(0)}`,
-  );
-}
-
-async function createProxy(url: string, name: string, upstreamPort: number): Promise<number> {
-  const response = await fetch(`${url}/proxies`, {
-    method: "POST",
-    body: JSON.stringify({ name, listen: "127.0.0.1:0", upstream: `127.0.0.1:${upstreamPort}` }),
-  });
-  if (response.status !== 201) throw new Error(`creating proxy ${name}: ${await response.text()}`);
-  const { listen } = (await response.json()) as { listen: string };
-  return Number(listen.slice(listen.lastIndexOf(":") + 1));
-}
-
-interface Bulk {
-  bytes: number;
-  mbPerSecond: number;
-  /** CPU the main thread (the proxy's) spent during the run, in µs. */
-  proxyCpu: NodeJS.CpuUsage;
-}
-
-/** What the sink measured, first byte to last, while the client wrote for a fixed time. */
-async function bulk(client: Worker, servers: Worker, port: number): Promise<Bulk> {
-  const measured = nextReply(servers);
-  const cpuBefore = process.threadCpuUsage();
-  await ask(client, { kind: "bulk", port, durationMs: BULK_RUN_MS });
-  const [bytes, ms] = ((await measured) as Extract<Reply, { kind: "done" }>).values as [
-    number,
-    number,
-  ];
-  return {
-    bytes,
-    mbPerSecond: bytes / 1e6 / (ms / 1000),
-    proxyCpu: process.threadCpuUsage(cpuBefore),
-  };
-}
-
-async function ask(worker: Worker, request: Request): Promise<number[]> {
-  const reply = nextReply(worker);
-  worker.postMessage(request);
-  return ((await reply) as Extract<Reply, { kind: "done" }>).values;
-}
-
-async function nextReply(worker: Worker): Promise<Reply> {
-  const lost = new AbortController();
-  try {
-    const [reply] = (await Promise.race([
-      once(worker, "message", { signal: lost.signal }),
-      once(worker, "error", { signal: lost.signal }).then(([error]) =>
-        Promise.reject(error as Error),
-      ),
-    ])) as [Reply];
-    return reply;
-  } finally {
-    lost.abort();
+  for (const [index, one] of underTest.entries()) {
+    const { mbPerSecond: rates, cpuMsPerGb } = figures[index]!;
+    const ratio = percentile(rates, 0.5) / direct;
+    const cpu =
+      cpuMsPerGb === undefined ? "" : `; its process used ${cpuMsPerGb.toFixed(0)} ms CPU per GB`;
+    console.log(
+      `  ${one.describe}: ${range(rates)} MB/s, ${ratio.toFixed(2)} of direct (medians)${cpu}`,
+    );
+  }
+  if (toxiproxyPath === undefined) {
+    console.log("no toxiproxy-server on PATH or in TOXIPROXY_SERVER: measured Spillway's only");
+  }
+  for (const [index, one] of underTest.entries()) {
+    const { addedP50Us, addedToxicP50Us, mbPerSecond } = figures[index]!;
+    console.log(
+      `${one.label}.added_latency_p50_us=${median(addedP50Us)} ` +
+        `${one.label}.added_latency_toxic_p50_us=${median(addedToxicP50Us)} ` +
+        `${one.label}.throughput_mb_s=${percentile(mbPerSecond, 0.5).toFixed(1)}` +
+        (index === 0 ? ` direct.throughput_mb_s=${direct.toFixed(1)}` : ""),
+    );
   }
 }
 
-function median(runs: readonly Bulk[]): number {
-  return percentile(
-    runs.map((run) => run.mbPerSecond),
-    0.5,
-  );
+/** The proxy server's process, once its API answers, with an echo, echo+toxic and sink proxy. */
+async function startProxy(
+  label: string,
+  command: string,
+  args: readonly string[],
+  describe: string,
+  ports: { echo: number; sink: number },
+): Promise<ProxyUnderTest> {
+  const apiPort = await freePort();
+  const server = spawn(command, [...args, "-host", "127.0.0.1", "-port", String(apiPort)], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  server.stderr?.on("data", (data: Buffer) => (stderr += data.toString()));
+  const url = `http://127.0.0.1:${apiPort}`;
+  try {
+    await waitForApi(url, server, () => stderr);
+    const echo = await createProxy(url, "bench-echo", ports.echo);
+    const echoToxic = await createProxy(url, "bench-echo-toxic", ports.echo);
+    await post(url, "/proxies/bench-echo-toxic/toxics", {
+      name: "zero-latency",
+      type: "latency",
+      stream: "downstream",
+      attributes: { latency: 0, jitter: 0 },
+    });
+    const sink = await createProxy(url, "bench-sink", ports.sink);
+    return { label, describe, server, echo, echoToxic, sink };
+  } catch (error) {
+    await stopChild(server);
+    throw new Error(`${describe}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function waitForApi(url: string, server: ChildProcess, stderr: () => string): Promise<void> {
+  const deadline = performance.now() + SERVER_READY_MS;
+  while (performance.now() < deadline) {
+    if (server.exitCode !== null || server.signalCode !== null) {
+      throw new Error(
+        `exited (${server.exitCode ?? server.signalCode}) before serving: ${stderr()}`,
+      );
+    }
+    const ready = await fetch(`${url}/version`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`API at ${url} not answering after ${SERVER_READY_MS} ms: ${stderr()}`);
+}
+
+async function post(url: string, path: string, body: unknown): Promise<unknown> {
+  const response = await fetch(`${url}${path}`, { method: "POST", body: JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as unknown;
+}
+
+async function createProxy(url: string, name: string, upstreamPort: number): Promise<number> {
+  const { listen } = (await post(url, "/proxies", {
+    name,
+    listen: "127.0.0.1:0",
+    upstream: `127.0.0.1:${upstreamPort}`,
+  })) as { listen: string };
+  return Number(listen.slice(listen.lastIndexOf(":") + 1));
+}
+
+/** TOXIPROXY_SERVER when set, else a `toxiproxy-server` on PATH, else undefined. */
+function findToxiproxyServer(): string | undefined {
+  const given = process.env.TOXIPROXY_SERVER;
+  if (given !== undefined && given !== "") return given;
+  for (const folder of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(folder, "toxiproxy-server");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return undefined;
+}
+
+/** User and system CPU ms of a process so far, from /proc; undefined where there is none. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
+  } catch {
+    return undefined;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function forkPeer(role: PeerRole, children: ChildProcess[]): ChildProcess {
+  const child = fork(PEERS, [role], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  children.push(child);
+  return child;
+}
+
+async function ask(client: ChildProcess, job: ClientJob): Promise<number[]> {
+  const answer = nextReply(client);
+  client.send(job);
+  const reply = await answer;
+  if (reply.kind !== "done")
+    throw new Error(`client ${job.kind} to ${job.port}: ${JSON.stringify(reply)}`);
+  return reply.values;
+}
+
+async function nextReply(child: ChildProcess): Promise<PeerReply> {
+  const gone = new AbortController();
+  try {
+    const [reply] = (await Promise.race([
+      once(child, "message", { signal: gone.signal }),
+      once(child, "exit", { signal: gone.signal }).then(([code]) =>
+        Promise.reject(new Error(`bench peer exited (${String(code)})`)),
+      ),
+    ])) as [PeerReply];
+    if (reply.kind === "failed") throw new Error(reply.message);
+    return reply;
+  } finally {
+    gone.abort();
+  }
+}
+
+/** SIGTERM (a proxy closes cleanly on it), SIGKILL if it has not exited in time. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), SERVER_EXIT_MS);
+  await exited;
+  clearTimeout(timer);
 }
 
 function percentile(values: readonly number[], rank: number): number {
@@ -168,92 +327,12 @@ function percentile(values: readonly number[], rank: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(rank * sorted.length))] ?? 0;
 }
 
-// --- worker threads -------------------------------------------------------------------------
+const median = (values: readonly number[]): number => Math.round(percentile(values, 0.5));
 
-/** A sink that reports bytes and first-to-last-byte ms per connection, and an echo server. */
-async function runServers(port: NonNullable<typeof parentPort>): Promise<void> {
-  const sink = createServer({ noDelay: true }, (socket) => {
-    let bytes = 0;
-    let firstAt = 0;
-    let lastAt = 0;
-    socket.on("data", (data: Buffer) => {
-      lastAt = performance.now();
-      if (bytes === 0) firstAt = lastAt;
-      bytes += data.length;
-    });
-    socket.on("end", () => {
-      socket.end();
-      port.postMessage({ kind: "done", values: [bytes, lastAt - firstAt] } satisfies Reply);
-    });
-  });
-  const echo = createServer({ noDelay: true }, (socket) => socket.pipe(socket));
-  for (const server of [sink, echo]) server.listen(0, "127.0.0.1");
-  await Promise.all([once(sink, "listening"), once(echo, "listening")]);
-  const portOf = (server: typeof sink) => (server.address() as AddressInfo).port;
-  port.postMessage({ kind: "ports", sink: portOf(sink), echo: portOf(echo) } satisfies Reply);
+function range(values: readonly number[]): string {
+  const low = Math.round(Math.min(...values));
+  const high = Math.round(Math.max(...values));
+  return low === high ? String(low) : `${low}–${high}`;
 }
 
-function runClient(port: NonNullable<typeof parentPort>): void {
-  port.on("message", (request: Request) => {
-    const run =
-      request.kind === "bulk"
-        ? writeFor(request.port, request.durationMs)
-        : pingPong(request.port, request.rounds);
-    void run.then((values) => port.postMessage({ kind: "done", values } satisfies Reply));
-  });
-}
-
-async function openSocket(port: number): Promise<Socket> {
-  const socket = connect({ port, host: "127.0.0.1", noDelay: true });
-  await once(socket, "connect");
-  return socket;
-}
-
-async function writeFor(port: number, durationMs: number): Promise<number[]> {
-  const socket = await openSocket(port);
-  const chunk = Buffer.alloc(WRITE_BYTES, 0x61);
-  const until = performance.now() + durationMs;
-  while (performance.now() < until) {
-    if (!socket.write(chunk)) await once(socket, "drain");
-  }
-  socket.end();
-  socket.resume();
-  await once(socket, "close");
-  return [];
-}
-
-/** Round-trip times in µs of `rounds` sequential small messages. */
-async function pingPong(port: number, rounds: number): Promise<number[]> {
-  const socket = await openSocket(port);
-  const message = Buffer.alloc(PING_BYTES, 0x62);
-  const rtts: number[] = [];
-  let pending = 0;
-  let sentAt = 0n;
-  let done: () => void = () => {};
-  socket.on("data", (data: Buffer) => {
-    pending -= data.length;
-    if (pending > 0) return;
-    rtts.push(Number(process.hrtime.bigint() - sentAt) / 1000);
-    if (rtts.length === rounds) done();
-    else send();
-  });
-  const send = (): void => {
-    pending = PING_BYTES;
-    sentAt = process.hrtime.bigint();
-    socket.write(message);
-  };
-  await new Promise<void>((resolve) => {
-    done = resolve;
-    send();
-  });
-  socket.destroy();
-  return rtts;
-}
-
-if (!isMainThread && parentPort !== null) {
-  const role = (workerData as { role?: string } | null)?.role;
-  if (role === ROLE_SERVERS) void runServers(parentPort);
-  if (role === ROLE_CLIENT) runClient(parentPort);
-}
-
-if (isMainThread && import.meta.main) await benchProxy();
+if (import.meta.main) await benchProxy();

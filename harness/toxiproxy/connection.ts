@@ -1,11 +1,12 @@
 // One proxied TCP connection: the client's socket, the socket dialled to the upstream, and one
 // link per direction. The upstream is dialled only when a client connects (as Toxiproxy does);
 // when it cannot be reached the client's connection is closed at once.
-import { connect, type Socket, type TcpNetConnectOpts } from "node:net";
+import type { Socket } from "node:net";
 import type { Timer } from "../../pipeline/core/seam.ts";
 import { splitHostPort } from "./address.ts";
 import type { ToxiproxyLimits } from "./limits.ts";
 import { Link, type LinkEnv } from "./link.ts";
+import { adoptAccepted, readingSocket, SocketReader } from "./reader.ts";
 import type { ToxicCollection } from "./toxic-collection.ts";
 
 export class Connection {
@@ -15,18 +16,23 @@ export class Connection {
   private readonly upstream: Socket;
   private readonly toxics: ToxicCollection;
   private readonly env: LinkEnv;
+  private readonly clientReader: SocketReader;
+  private readonly upstreamReader: SocketReader;
   private links: Link[] = [];
   private openSockets = 2;
   private closing = false;
   private markClosed: () => void = () => {};
 
-  constructor(client: Socket, upstreamAddress: string, toxics: ToxicCollection, env: LinkEnv) {
-    this.client = client;
+  /** `accepted` comes from a server with pauseOnConnect: it has read nothing yet. */
+  constructor(accepted: Socket, upstreamAddress: string, toxics: ToxicCollection, env: LinkEnv) {
+    this.clientReader = new SocketReader(env.limits.readBufferBytes);
+    this.upstreamReader = new SocketReader(env.limits.readBufferBytes);
+    this.client = adoptAccepted(accepted, this.clientReader);
     this.toxics = toxics;
     this.env = env;
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
-    this.upstream = dial(upstreamAddress, env.limits);
-    for (const socket of [client, this.upstream]) {
+    this.upstream = dial(upstreamAddress, this.upstreamReader, env.limits);
+    for (const socket of [this.client, this.upstream]) {
       // Failures surface as 'close'; without a listener an 'error' would crash the process.
       socket.on("error", () => {});
       socket.once("close", () => this.socketClosed(socket));
@@ -71,6 +77,9 @@ export class Connection {
         this.toxics.forDirection("downstream"),
       ),
     ];
+    const [upstreamward, downstreamward] = this.links as [Link, Link];
+    this.clientReader.attach((view) => upstreamward.read(view));
+    this.upstreamReader.attach((view) => downstreamward.read(view));
     for (const link of this.links) this.toxics.attach(link);
     this.client.resume();
   }
@@ -132,22 +141,15 @@ export class Connection {
   }
 }
 
-function dial(address: string, limits: ToxiproxyLimits): Socket {
+function dial(address: string, reader: SocketReader, limits: ToxiproxyLimits): Socket {
   let target: { host: string; port: number };
   try {
     target = splitHostPort(address);
   } catch {
     target = { host: "", port: 0 };
   }
-  // net.Socket hands highWaterMark on to its streams; @types/node does not list it for connect.
-  const options: TcpNetConnectOpts & { highWaterMark: number } = {
-    host: target.host === "" ? "localhost" : target.host,
-    port: target.port,
-    allowHalfOpen: true,
-    noDelay: true,
-    highWaterMark: limits.socketBufferBytes,
-  };
-  const socket = connect(options);
+  const socket = readingSocket(reader);
+  socket.connect({ host: target.host === "" ? "localhost" : target.host, port: target.port });
   socket.setTimeout(limits.upstreamConnectTimeoutMs, () => socket.destroy());
   return socket;
 }

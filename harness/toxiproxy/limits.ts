@@ -14,10 +14,12 @@ export interface ToxiproxyLimits {
    */
   linkHeldBytes: number;
   /**
-   * Bytes a proxied socket buffers for writing before the proxy pauses the other side. Above
-   * the 64 KiB a read returns, so bulk transfers do not pause and resume on every chunk.
+   * The buffer each proxied socket reads into, reused from read to read (reader.ts): the most
+   * one read returns. Larger than Node's own 64 KiB, so bulk transfers take fewer system calls
+   * and events per byte. A socket starts with 64 KiB and takes this size once a read fills
+   * that. Two per connection.
    */
-  socketBufferBytes: number;
+  readBufferBytes: number;
   /** How long dialling an upstream may take before the client connection is closed. */
   upstreamConnectTimeoutMs: number;
   /** How long a closing connection may take to flush what it already forwarded. */
@@ -28,7 +30,7 @@ export const DEFAULT_TOXIPROXY_LIMITS: Readonly<ToxiproxyLimits> = Object.freeze
   maxBodyBytes: 8 * 1024 * 1024,
   requestTimeoutMs: 30_000,
   linkHeldBytes: 32 * 1024 * 1024,
-  socketBufferBytes: 1024 * 1024,
+  readBufferBytes: 1024 * 1024,
   upstreamConnectTimeoutMs: 30_000,
   closeFlushMs: 10_000,
 });

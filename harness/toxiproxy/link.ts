@@ -1,6 +1,8 @@
 // A link is one direction of one proxied connection: source socket → the proxy's toxics for
 // that direction, in the order they were added → destination socket (after Toxiproxy's
-// link.go). With no toxics, chunks go straight from source to destination.
+// link.go). With no toxics a read goes straight from source to destination: the fast path
+// (docs/toxiproxy.md, "The fast path"), left for the chain on the first read after a toxic is
+// added and taken again on the first read after the last one is removed.
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import type { Clock, Rng } from "../../pipeline/core/seam.ts";
@@ -53,7 +55,6 @@ export class Link {
     this.onToxicEnd = options.onToxicEnd;
     this.sink = { receive: (chunk) => this.deliver(chunk), end: (kind) => this.finish(kind) };
     for (const toxic of toxics) this.addToxic(toxic);
-    this.source.on("data", (data: Buffer) => this.read(data));
     this.source.on("end", () => this.endSource("end"));
     this.destination.on("drain", () => this.resumeIfRoom());
   }
@@ -103,13 +104,18 @@ export class Link {
     return this.slots[0] ?? this.sink;
   }
 
-  private read(data: Buffer): void {
+  /** One read from the source: a view of the source's read buffer, reused after this call. */
+  read(view: Buffer): void {
     if (this.finished) return;
     const first = this.slots[0];
     if (first === undefined) {
-      this.write(data);
+      // The fast path: straight on, no copy, no clock. The write either completes now or pauses
+      // the source, so the read buffer is not refilled while the write still uses it.
+      this.write(view);
       return;
     }
+    // Toxics may hold a chunk past this read, and the read buffer is reused: they get a copy.
+    const data = Buffer.from(view);
     this.heldBytes += data.length;
     first.receive({ data, readAt: this.env.clock.now() });
     if (this.heldBytes > this.env.limits.linkHeldBytes) this.pauseSource();
@@ -121,12 +127,15 @@ export class Link {
   }
 
   private write(data: Buffer): void {
-    if (!this.destination.write(data)) this.pauseSource();
+    this.destination.write(data);
+    // Not all taken by the kernel: read no more until the destination drains (reader.ts).
+    if (this.destination.writableLength > 0) this.pauseSource();
   }
 
   private release(bytes: number): void {
     this.heldBytes -= bytes;
-    assert.ok(this.heldBytes >= 0, `link ${this.direction} released more bytes than it held`);
+    // Checked before building the message: this runs for every chunk through the toxics.
+    if (this.heldBytes < 0) assert.fail(`link ${this.direction} released more bytes than it held`);
     this.resumeIfRoom();
   }
 
@@ -139,7 +148,7 @@ export class Link {
   private resumeIfRoom(): void {
     if (!this.pausedByLink || this.finished) return;
     if (this.heldBytes > this.env.limits.linkHeldBytes / 2) return;
-    if (this.destination.writableNeedDrain) return;
+    if (this.destination.writableLength > 0) return;
     this.pausedByLink = false;
     this.source.resume();
   }

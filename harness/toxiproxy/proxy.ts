@@ -41,12 +41,8 @@ export class Proxy {
     if (this.enabled) return;
     const bound = await listenOn(this.listen, () =>
       createServer(
-        {
-          allowHalfOpen: true,
-          noDelay: true,
-          pauseOnConnect: true,
-          highWaterMark: this.env.limits.socketBufferBytes,
-        },
+        // Paused: the connection moves the socket onto its own reader first (reader.ts).
+        { allowHalfOpen: true, noDelay: true, pauseOnConnect: true },
         (client) => this.accept(client),
       ),
     );

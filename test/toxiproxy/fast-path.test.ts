@@ -1,0 +1,161 @@
+// The fast path (docs/toxiproxy.md, "The fast path"): a link with no toxic writes each read
+// straight on. These tests change a connection's toxics while it is live and check that no byte
+// is lost, repeated or reordered at the switch, and that the toxic governs what follows it.
+import { createHash } from "node:crypto";
+import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  client,
+  echoServer,
+  embeddedToxiproxy,
+  portOf,
+  roundTripMs,
+  settlesWithin,
+  sleep,
+  tcpServer,
+  useCleanup,
+  type Client,
+  type TcpServer,
+} from "./helpers.ts";
+
+/** Bytes that do not repeat with any power-of-two period, so a reused buffer shows. */
+function patterned(bytes: number, seed: number): Buffer {
+  const payload = Buffer.allocUnsafe(bytes);
+  let state = seed >>> 0;
+  for (let index = 0; index < bytes; index += 1) {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    payload[index] = state >>> 24;
+  }
+  return payload;
+}
+
+const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
+
+describe("the fast path on live connections", () => {
+  const defer = useCleanup();
+  let toxiproxy: Toxiproxy;
+
+  beforeEach(async () => {
+    toxiproxy = new Toxiproxy((await embeddedToxiproxy(defer, 7)).url);
+  });
+
+  async function proxyTo(upstream: TcpServer): Promise<{ proxy: Proxy; connection: Client }> {
+    const proxy = await toxiproxy.createProxy({
+      name: `to-${upstream.port}`,
+      listen: "127.0.0.1:0",
+      upstream: upstream.address,
+    });
+    return { proxy, connection: await client(defer, portOf(proxy.listen)) };
+  }
+
+  const addToxic = (
+    proxy: Proxy,
+    type: string,
+    attributes: Record<string, number>,
+    stream: "upstream" | "downstream",
+  ) =>
+    proxy.addToxic({ name: `${type}-${stream}`, type, stream, toxicity: 1, attributes } as never);
+
+  it("carries a large transfer intact while the reader stalls now and then", async () => {
+    const payload = patterned(24 * 1024 * 1024, 1);
+    const { connection } = await proxyTo(await echoServer(defer));
+    // Stalling the client fills every socket buffer, so the proxy's writes go pending and it
+    // must stop reading until they drain.
+    let stalledAt = 0;
+    connection.socket.on("data", () => {
+      const received = connection.socket.bytesRead;
+      if (received - stalledAt < 4 * 1024 * 1024) return;
+      stalledAt = received;
+      connection.socket.pause();
+      setTimeout(() => connection.socket.resume(), 20);
+    });
+    connection.socket.end(payload);
+    const { data } = await connection.transcript;
+    expect(data.length).toBe(payload.length);
+    expect(sha256(data)).toBe(sha256(payload));
+  });
+
+  it("keeps every byte, once and in order, when toxics come and go mid-transfer", async () => {
+    const payload = patterned(12 * 1024 * 1024, 2);
+    const { proxy, connection } = await proxyTo(await echoServer(defer));
+    connection.socket.end(payload);
+    await connection.received(1024 * 1024);
+    // Latency holds chunks across later reads; the slicer cuts them across the chain.
+    const latency = await addToxic(proxy, "latency", { latency: 5, jitter: 5 }, "downstream");
+    await connection.received(4 * 1024 * 1024);
+    const slicer = await addToxic(proxy, "slicer", { average_size: 9000 }, "downstream");
+    await connection.received(6 * 1024 * 1024);
+    await latency.remove();
+    await connection.received(8 * 1024 * 1024);
+    await slicer.remove();
+    const { data } = await connection.transcript;
+    expect(data.length).toBe(payload.length);
+    expect(sha256(data)).toBe(sha256(payload));
+  });
+
+  it("a toxic added to a live connection governs what follows, and the bytes before it arrived", async () => {
+    const { proxy, connection } = await proxyTo(await echoServer(defer));
+    expect(await roundTripMs(connection, "before")).toBeLessThan(1000);
+    await addToxic(proxy, "bandwidth", { rate: 0 }, "upstream");
+    connection.socket.write("-held");
+    expect(await settlesWithin(connection.received("before-held".length), 200)).toBe(false);
+    expect((await connection.received(0)).toString()).toBe("before");
+  });
+
+  it("removing the last toxic flushes what it held, then later bytes follow in order", async () => {
+    const { proxy, connection } = await proxyTo(await echoServer(defer));
+    const stall = await addToxic(proxy, "bandwidth", { rate: 0 }, "downstream");
+    connection.socket.write("held;");
+    expect(await settlesWithin(connection.received(1), 200)).toBe(false);
+    await stall.remove();
+    connection.socket.write("after;");
+    expect((await connection.received("held;after;".length)).toString()).toBe("held;after;");
+  });
+
+  it("limit_data added to a live connection counts from where it was added", async () => {
+    const received: Buffer[] = [];
+    const sink = await tcpServer(defer, (socket) =>
+      socket.on("data", (data: Buffer) => received.push(data)),
+    );
+    const { proxy, connection } = await proxyTo(sink);
+    connection.socket.write("fast;");
+    while (Buffer.concat(received).length < 5) await sleep(5);
+    await addToxic(proxy, "limit_data", { bytes: 4 }, "upstream");
+    connection.socket.write("limited");
+    await connection.transcript;
+    while (sink.accepted[0]?.readableEnded === false) await sleep(5);
+    expect(Buffer.concat(received).toString()).toBe("fast;limi");
+  });
+
+  it("reset_peer added to a live connection resets it on the next data", async () => {
+    const { proxy, connection } = await proxyTo(await echoServer(defer));
+    expect(await roundTripMs(connection, "alive")).toBeLessThan(1000);
+    await addToxic(proxy, "reset_peer", { timeout: 0 }, "upstream");
+    connection.socket.write("boom");
+    const { errorCode, data } = await connection.transcript;
+    expect(errorCode).toBe("ECONNRESET");
+    expect(data.toString()).toBe("alive");
+  });
+
+  it("timeout added to a live connection passes nothing more and closes it", async () => {
+    const { proxy, connection } = await proxyTo(await echoServer(defer));
+    expect(await roundTripMs(connection, "alive")).toBeLessThan(1000);
+    await addToxic(proxy, "timeout", { timeout: 100 }, "downstream");
+    connection.socket.write("lost");
+    const { data } = await connection.transcript;
+    expect(data.toString()).toBe("alive");
+  });
+
+  it("a disabled proxy drops a live connection; enabled again, a new one takes the fast path", async () => {
+    const { proxy, connection } = await proxyTo(await echoServer(defer));
+    expect(await roundTripMs(connection, "first")).toBeLessThan(1000);
+    const { listen, upstream } = proxy;
+    await proxy.update({ enabled: false, listen, upstream });
+    expect((await connection.transcript).data.toString()).toBe("first");
+    await proxy.update({ enabled: true, listen, upstream });
+    const again = await client(defer, portOf(proxy.listen));
+    const payload = patterned(2 * 1024 * 1024, 3);
+    again.socket.end(payload);
+    expect(sha256((await again.transcript).data)).toBe(sha256(payload));
+  });
+});
