@@ -35,10 +35,7 @@ export class SocketReader {
         // Asked after every read for the buffer of the next one.
         buffer: () => this.buffer,
         callback: (bytes, buffer) => {
-          if (this.consume === undefined) {
-            throw new Error("a proxied socket read data before its link was attached");
-          }
-          this.consume((buffer as Buffer).subarray(0, bytes));
+          this.deliver((buffer as Buffer).subarray(0, bytes));
           // A write may still use the old buffer (the link then pauses the source); it is
           // never read into again, so swapping is safe at any time.
           if (bytes === this.buffer.length && bytes < this.readBufferBytes) {
@@ -55,6 +52,14 @@ export class SocketReader {
   attach(consume: (view: Buffer) => void): void {
     this.consume = consume;
   }
+
+  /** Hands one read to the link; a read before the link is attached is a bug (paused until then). */
+  deliver(view: Buffer): void {
+    if (this.consume === undefined) {
+      throw new Error("a proxied socket read data before its link was attached");
+    }
+    this.consume(view);
+  }
 }
 
 /** A socket that will be dialled, reading through `reader`. */
@@ -66,17 +71,30 @@ export function readingSocket(reader: SocketReader): Socket {
  * A socket the proxy's server accepted (with pauseOnConnect, so it has read nothing), moved onto
  * a new Socket that reads through `reader`: a server cannot hand out sockets with `onread`. The
  * accepted Socket object lets go of the connection and is destroyed, which also takes it off the
- * server's connection count; the proxy tracks its connections itself (proxy.ts).
+ * server's connection count; the proxy tracks its connections itself (proxy.ts). The move uses
+ * Node's internal `_handle`; where that is not possible (a Node that changed it), the accepted
+ * socket is kept and its stream's chunks go to the same consumer: slower, never a crash.
  */
 export function adoptAccepted(accepted: Socket, reader: SocketReader): Socket {
   const handle = (accepted as unknown as WithHandle)._handle;
-  if (handle === null || accepted.readableFlowing !== false) {
-    throw new Error("adoptAccepted: the accepted socket has no handle or has started reading");
-  }
+  if (handle === null || typeof handle !== "object" || accepted.readableFlowing !== false)
+    return readThroughStream(accepted, reader);
   const options = { ...reader.socketOptions(), handle, pauseOnCreate: true };
-  const adopted = new Socket(options as ConstructorParameters<typeof Socket>[0]);
+  let adopted: Socket;
+  try {
+    adopted = new Socket(options as ConstructorParameters<typeof Socket>[0]);
+  } catch {
+    return readThroughStream(accepted, reader);
+  }
   (accepted as unknown as WithHandle)._handle = null;
   accepted.destroy();
   adopted.setNoDelay(true);
   return adopted;
+}
+
+/** The fallback of adoptAccepted: the socket's own chunks, each a Buffer of its own. */
+function readThroughStream(accepted: Socket, reader: SocketReader): Socket {
+  accepted.setNoDelay(true);
+  accepted.on("data", (chunk: Buffer) => reader.deliver(chunk));
+  return accepted;
 }

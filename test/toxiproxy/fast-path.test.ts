@@ -2,6 +2,7 @@
 // straight on. These tests change a connection's toxics while it is live and check that no byte
 // is lost, repeated or reordered at the switch, and that the toxic governs what follows it.
 import { createHash } from "node:crypto";
+import net from "node:net";
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
@@ -17,6 +18,7 @@ import {
   type Client,
   type TcpServer,
 } from "./helpers.ts";
+import { adoptAccepted, SocketReader } from "../../harness/toxiproxy/reader.ts";
 
 /** Bytes that do not repeat with any power-of-two period, so a reused buffer shows. */
 function patterned(bytes: number, seed: number): Buffer {
@@ -157,5 +159,35 @@ describe("the fast path on live connections", () => {
     const payload = patterned(2 * 1024 * 1024, 3);
     again.socket.end(payload);
     expect(sha256((await again.transcript).data)).toBe(sha256(payload));
+  });
+});
+
+describe("adopting an accepted socket", () => {
+  const defer = useCleanup();
+
+  it("falls back to the socket's own stream when the socket cannot be moved, losing nothing", async () => {
+    const received: Buffer[] = [];
+    const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
+      // A socket that has started flowing cannot be moved onto a reading socket.
+      accepted.resume();
+      const reader = new SocketReader(64 * 1024);
+      const socket = adoptAccepted(accepted, reader);
+      expect(socket).toBe(accepted);
+      reader.attach((view) => received.push(Buffer.from(view)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const { port } = server.address() as net.AddressInfo;
+    const payload = patterned(256 * 1024, 3);
+    const sender = net.connect(port, "127.0.0.1");
+    defer(() => sender.destroy());
+    await new Promise<void>((resolve) => sender.end(payload, resolve));
+    for (
+      let waited = 0;
+      Buffer.concat(received).length < payload.length && waited < 10_000;
+      waited += 20
+    )
+      await sleep(20);
+    expect(sha256(Buffer.concat(received))).toBe(sha256(payload));
   });
 });
