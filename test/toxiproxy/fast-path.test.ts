@@ -165,6 +165,23 @@ describe("the fast path on live connections", () => {
 describe("adopting an accepted socket", () => {
   const defer = useCleanup();
 
+  it("moves a paused accepted socket onto a socket that reads into the reader's buffer", async () => {
+    const moved = new Promise<boolean>((resolve) => {
+      const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
+        const socket = adoptAccepted(accepted, new SocketReader(64 * 1024));
+        resolve(socket !== accepted && accepted.destroyed);
+        socket.destroy();
+      });
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address() as net.AddressInfo;
+        const sender = net.connect(port, "127.0.0.1");
+        defer(() => sender.destroy());
+      });
+      defer(() => new Promise<void>((done) => server.close(() => done())));
+    });
+    expect(await moved).toBe(true);
+  });
+
   it("falls back to the socket's own stream when the socket cannot be moved, losing nothing", async () => {
     const received: Buffer[] = [];
     const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
