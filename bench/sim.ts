@@ -2,14 +2,15 @@
 // (50 s of pipeline time, 25,000 events through the real component code) is run five times to
 // warm the JIT (V8 needs about ten runs' worth of calls before the hot paths are fully
 // optimised; the first, cold run is printed too) and then five times; the median of those is
-// reported, the speed of a simulator that runs one schedule after another, as explore does. Then `spillway explore`'s
-// loop draws and runs hardened schedules for a fixed number of runs (nothing to find, so no
-// shrinking) and reports schedules per minute. Ends with
-// `sim.nov14_ms=<n> sim.schedules_per_min=<n>`.
+// reported, the speed of a simulator that runs one schedule after another. Then `spillway explore`
+// draws and runs hardened schedules for a fixed number of runs (nothing to find, so no
+// shrinking), on one worker (this thread) and on the default workers (one thread per core), and
+// reports schedules per minute for each. Ends with
+// `sim.nov14_ms=<n> sim.schedules_per_min=<n> sim.schedules_per_min_workers=<n>`.
 
 import { loadExperiment } from "../harness/experiment/load.ts";
 import { runOnSimulator } from "../harness/experiment/sim-run.ts";
-import { explore } from "../harness/explore/explore.ts";
+import { defaultWorkers, explore } from "../harness/explore/explore.ts";
 
 const NOV14_WARMUP_RUNS = 5;
 const NOV14_RUNS = 5;
@@ -47,14 +48,24 @@ export async function benchSim(): Promise<void> {
     `nov14-2024 on the simulator (legacy-2024): ${produced} events, ${(virtualMs / 1000).toFixed(1)} s of pipeline time, ${requests} requests; wall ms per run while warming up ${warmup.map((ms) => ms.toFixed(0)).join(", ")}, then ${walls.map((ms) => ms.toFixed(0)).join(", ")}`,
   );
 
+  const one = await exploreSpeed(1);
+  const workers = defaultWorkers();
+  const many = await exploreSpeed(workers);
+  console.log(
+    `explore with ${workers} workers: ${(many.perMinute / one.perMinute).toFixed(2)}× one worker's schedules per minute (the same schedules; cores shared with anything else running)`,
+  );
+  console.log(
+    `sim.nov14_ms=${median(walls).toFixed(0)} sim.schedules_per_min=${one.perMinute.toFixed(0)} sim.schedules_per_min_workers=${many.perMinute.toFixed(0)}`,
+  );
+}
+
+/** Explore's schedules per minute on hardened with this many worker threads. */
+async function exploreSpeed(workers: number): Promise<{ perMinute: number }> {
   const started = performance.now();
-  const result = await explore({ profile: "hardened", runs: EXPLORE_RUNS, seed: 1 });
+  const result = await explore({ profile: "hardened", runs: EXPLORE_RUNS, seed: 1, workers });
   const elapsedMs = performance.now() - started;
-  const perMinute = (result.runs / elapsedMs) * 60_000;
   console.log(
-    `explore on hardened: ${result.runs} schedules in ${(elapsedMs / 1000).toFixed(1)} s (${(elapsedMs / result.runs).toFixed(0)} ms each), found: ${result.found}`,
+    `explore on hardened, ${workers} worker${workers === 1 ? "" : "s"}: ${result.runs} schedules in ${(elapsedMs / 1000).toFixed(1)} s (${(elapsedMs / result.runs).toFixed(0)} ms each), found: ${result.found}`,
   );
-  console.log(
-    `sim.nov14_ms=${median(walls).toFixed(0)} sim.schedules_per_min=${perMinute.toFixed(0)}`,
-  );
+  return { perMinute: (result.runs / elapsedMs) * 60_000 };
 }

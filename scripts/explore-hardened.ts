@@ -1,8 +1,9 @@
-// `npm run explore:hardened -- --seeds 1,2,3,4,5,6,7 --runs 1000 [--parallel 1] [--out-dir .]`
+// `npm run explore:hardened -- --seeds 1,2,3,4,5,6,7 --runs 1000 [--parallel 1] [--workers n] [--out-dir .]`
 // A larger budget for exploring the hardened profile than the test command can afford (its
 // property runs 200 schedules on one seed; a silent loss needed 113 schedules on seed 7, see
 // docs/simulator.md). Each seed is one `spillway explore --profile hardened` process, at most
-// `--parallel` at a time; the script prints what each found (the invariant, schedules run,
+// `--parallel` at a time, each on `--workers` threads (by default the cores shared among the
+// seeds at a time: `--parallel 1` runs one seed on every core); the script prints what each found (the invariant, schedules run,
 // time, the shrunk schedule and where it was saved) and a total. Exit 0: nothing found;
 // 1: some seed found a violation or a failed run; 2: bad input; 3: an explore process failed.
 
@@ -13,7 +14,8 @@ import { parseArgs } from "node:util";
 import { execa } from "execa";
 import { EXIT } from "../harness/cli/exit.ts";
 import { formatStep } from "../harness/cli/explore-command.ts";
-import type { ExploreResult } from "../harness/explore/explore.ts";
+import { defaultWorkers, type ExploreResult } from "../harness/explore/explore.ts";
+import { WORKERS_MAX } from "../harness/explore/pool.ts";
 import { plural } from "../harness/invariants/format.ts";
 
 const CLI = fileURLToPath(new URL("../harness/cli/main.ts", import.meta.url));
@@ -24,6 +26,8 @@ export interface ExploreHardenedOptions {
   seeds: number[];
   runs: number;
   parallel: number;
+  /** Worker threads of each explore process (`spillway explore --workers`). */
+  workers: number;
   outDir: string;
 }
 
@@ -46,6 +50,7 @@ export function parseOptions(argv: string[]): ExploreHardenedOptions {
       seeds: { type: "string", default: "1,2,3,4,5,6,7" },
       runs: { type: "string", default: "1000" },
       parallel: { type: "string", default: "1" },
+      workers: { type: "string" },
       "out-dir": { type: "string", default: "." },
     },
     strict: true,
@@ -58,10 +63,15 @@ export function parseOptions(argv: string[]): ExploreHardenedOptions {
     throw new RangeError(`--seeds lists ${seeds.length} seeds, expected at most ${MAX_SEEDS}`);
   if (new Set(seeds).size !== seeds.length)
     throw new RangeError(`--seeds is "${values.seeds}", expected each seed once`);
+  const parallel = integerIn("--parallel", values.parallel, 1, availableParallelism());
   return {
     seeds,
     runs: integerIn("--runs", values.runs, 1, MAX_RUNS),
-    parallel: integerIn("--parallel", values.parallel, 1, availableParallelism()),
+    parallel,
+    workers:
+      values.workers === undefined
+        ? Math.max(1, Math.floor(defaultWorkers() / parallel))
+        : integerIn("--workers", values.workers, 1, WORKERS_MAX),
     outDir: values["out-dir"],
   };
 }
@@ -138,6 +148,8 @@ async function exploreSeed(seed: number, options: ExploreHardenedOptions): Promi
       String(seed),
       "--runs",
       String(options.runs),
+      "--workers",
+      String(options.workers),
       "--out",
       file,
       "--json",
@@ -163,12 +175,12 @@ async function main(): Promise<number> {
   } catch (error) {
     console.error(`explore-hardened: ${(error as Error).message}`);
     console.error(
-      "usage: npm run explore:hardened -- [--seeds 1,2,3] [--runs 1000] [--parallel 1] [--out-dir .]",
+      "usage: npm run explore:hardened -- [--seeds 1,2,3] [--runs 1000] [--parallel 1] [--workers n] [--out-dir .]",
     );
     return EXIT.badInput;
   }
   console.log(
-    `explore-hardened: seeds ${options.seeds.join(",")}, ${options.runs} schedules each, ${options.parallel} at a time`,
+    `explore-hardened: seeds ${options.seeds.join(",")}, ${options.runs} schedules each, ${options.parallel} at a time on ${plural(options.workers, "worker thread")} each`,
   );
   const started = Date.now();
   const outcomes: SeedOutcome[] = [];

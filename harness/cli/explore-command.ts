@@ -3,12 +3,17 @@
 // that replay it on the simulator and on processes. Runs that broke nothing but left an
 // invariant unknown are counted and shown apart. Exit 0: nothing found (whatever the unknown
 // runs); 1: found; 2: bad input; 3: a run failed (a harness error, printed with its minimal
-// schedule).
+// schedule, or a worker thread failed). `--workers` runs the schedules on worker threads,
+// `--shard i/n` runs a deterministic share of them, and `spillway explore merge` combines the
+// shards' `--json` results (docs/simulator.md, "Workers and shards").
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { PROFILE_NAMES, type ProfileName } from "../../pipeline/core/flaws.ts";
-import { explore, type ExploreResult } from "../explore/explore.ts";
+import type { Shard } from "../explore/draw.ts";
+import { defaultWorkers, explore, type ExploreResult } from "../explore/explore.ts";
+import { mergeShards, readShardResult, SHARDS_MAX } from "../explore/merge.ts";
+import { WORKERS_MAX } from "../explore/pool.ts";
 import { exploreScenario } from "../explore/scenario.ts";
 import { writeSchedule, type ScheduleStep } from "../explore/schedule.ts";
 import { faultParams, renderExploreReport } from "../report/html/explore-report.ts";
@@ -27,10 +32,15 @@ interface ExploreFlags {
   faults?: FaultFamily[];
   invariant?: InvariantName;
   maxFaults: number;
+  workers: number;
+  shard?: Shard;
   out?: string;
   json?: boolean;
   report?: string;
 }
+
+/** What explore and merge print and write from a result. */
+type OutputFlags = Pick<ExploreFlags, "out" | "json" | "report">;
 
 function positiveInteger(name: string, max: number) {
   return (value: string): number => {
@@ -57,6 +67,18 @@ function familyList(value: string): FaultFamily[] {
   return families as FaultFamily[];
 }
 
+/** `--shard i/n`: shard i (1-based) of n. */
+function shardSpec(value: string): Shard {
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || index < 1 || index > count || count > SHARDS_MAX)
+    throw new InvalidArgumentError(
+      `"${value}" is not valid for --shard; expected i/n with 1 <= i <= n <= ${SHARDS_MAX}, e.g. 2/3`,
+    );
+  return { index, count };
+}
+
 function timeLimit(value: string): number {
   const ms = parseDuration(value);
   if (ms === null || ms <= 0) {
@@ -75,8 +97,10 @@ export function formatStep(step: ScheduleStep): string {
   return `+${(step.at / 1000).toFixed(1).padStart(5)} s  ${kind}${details === "" ? "" : ` ${details}`}${lasting}`;
 }
 
-function defaultOut(flags: ExploreFlags): string {
-  return `spillway-schedule-${flags.profile}-seed${flags.seed}.json`;
+function defaultOut(result: ExploreResult): string {
+  const { index, count } = result.shard;
+  const shard = count === 1 ? "" : `-shard${index}of${count}`;
+  return `spillway-schedule-${result.profile}-seed${result.seed}${shard}.json`;
 }
 
 /**
@@ -109,6 +133,7 @@ function exploreFocus(
     `faults ${(result.families ?? FAULT_FAMILIES).join(",")}`,
     ...(flags.invariant === undefined ? [] : [`invariant ${flags.invariant}`]),
     `seed ${flags.seed}`,
+    ...(result.shard.count === 1 ? [] : [`shard ${result.shard.index}/${result.shard.count}`]),
   ].join(", ");
 }
 
@@ -189,6 +214,17 @@ export function exploreCommand(): Command {
       "--report <file>",
       "write an HTML report: the minimal schedule as a timeline beside the violated invariant's evidence (docs/reports.md)",
     )
+    .option(
+      "--workers <n>",
+      "worker threads running the schedules (the result is the same whatever their number)",
+      positiveInteger("--workers", WORKERS_MAX),
+      defaultWorkers(),
+    )
+    .option(
+      "--shard <i/n>",
+      "run shard i of n of the seed's schedules (one machine each); combine their --json results with `spillway explore merge`",
+      shardSpec,
+    )
     .action(async (flags: ExploreFlags) => {
       const flaws = flawList(flags.flaws);
       const tty = process.stderr.isTTY === true && flags.json !== true;
@@ -201,49 +237,81 @@ export function exploreCommand(): Command {
         ...(flags.faults === undefined ? {} : { families: flags.faults }),
         ...(flags.invariant === undefined ? {} : { invariant: flags.invariant }),
         maxSteps: flags.maxFaults,
+        workers: flags.workers,
+        ...(flags.shard === undefined ? {} : { shard: flags.shard }),
         onRun: ({ index }) => {
           if (tty && index % 10 === 0)
             process.stderr.write(`\r[explore] ${index + 1} runs\u001b[K`);
         },
       });
       if (tty) process.stderr.write("\r\u001b[K");
-      let file: string | null = null;
-      if (result.schedule !== null) {
-        file = flags.out ?? defaultOut(flags);
-        await writeSchedule(file, result.schedule);
-      }
-      if (flags.json === true) {
-        process.stdout.write(
-          JSON.stringify({
-            ...result,
-            file,
-            replay:
-              file === null
-                ? []
-                : [
-                    `spillway replay ${file} --runtime sim`,
-                    `spillway replay ${file} --runtime process`,
-                  ],
-          }) + "\n",
-        );
-      } else {
-        process.stdout.write(formatExplore(flags, result, file));
-      }
-      if (flags.report !== undefined) {
-        await writeFile(
-          flags.report,
-          renderExploreReport(
-            result,
-            { durationMs: exploreScenario().duration, file, focus: exploreFocus(flags, result) },
-            { generatedAt: new Date() },
-          ),
-        );
-        if (flags.json !== true) process.stdout.write(`report: ${flags.report}\n`);
-      }
-      process.exitCode = !result.found
-        ? EXIT.asExpected
-        : result.error !== null
-          ? EXIT.harnessFailed
-          : EXIT.notAsExpected;
+      await present(result, flags);
+    })
+    .enablePositionalOptions()
+    .addCommand(mergeCommand().showHelpAfterError().exitOverride());
+}
+
+function mergeCommand(): Command {
+  return new Command("merge")
+    .description(
+      "Combine the --json results of every shard of one search (spillway explore --shard i/n --json): the earliest violation wins, runs add up.",
+    )
+    .argument("<results...>", "each shard's `spillway explore --shard i/n --json` output, saved")
+    .option(
+      "--out <file>",
+      "where to save the winning minimal schedule (default spillway-schedule-<profile>-seed<seed>.json)",
+    )
+    .option("--json", "print one JSON object instead of text")
+    .option("--report <file>", "write an HTML report of the merged result (docs/reports.md)")
+    .action(async (files: string[], flags: OutputFlags) => {
+      const shards = await Promise.all(files.map((file) => readShardResult(file)));
+      await present(mergeShards(shards), flags);
     });
+}
+
+/** Prints a result (text or --json), saves its schedule and report, and sets the exit code. */
+async function present(result: ExploreResult, flags: OutputFlags): Promise<void> {
+  const focus = {
+    profile: result.profile,
+    seed: result.seed,
+    ...(result.invariantSought === null ? {} : { invariant: result.invariantSought }),
+  };
+  let file: string | null = null;
+  if (result.schedule !== null) {
+    file = flags.out ?? defaultOut(result);
+    await writeSchedule(file, result.schedule);
+  }
+  if (flags.json === true) {
+    process.stdout.write(
+      JSON.stringify({
+        ...result,
+        file,
+        replay:
+          file === null
+            ? []
+            : [
+                `spillway replay ${file} --runtime sim`,
+                `spillway replay ${file} --runtime process`,
+              ],
+      }) + "\n",
+    );
+  } else {
+    process.stdout.write(formatExplore(focus, result, file));
+  }
+  if (flags.report !== undefined) {
+    await writeFile(
+      flags.report,
+      renderExploreReport(
+        result,
+        { durationMs: exploreScenario().duration, file, focus: exploreFocus(focus, result) },
+        { generatedAt: new Date() },
+      ),
+    );
+    if (flags.json !== true) process.stdout.write(`report: ${flags.report}\n`);
+  }
+  process.exitCode = !result.found
+    ? EXIT.asExpected
+    : result.error !== null
+      ? EXIT.harnessFailed
+      : EXIT.notAsExpected;
 }

@@ -46,6 +46,8 @@ if (argv[0] === "toxiproxy") {
       ),
     )
     .showHelpAfterError()
+    // Options after a subcommand are its own: `explore merge --out` is merge's, not explore's.
+    .enablePositionalOptions()
     .exitOverride();
   // Subcommands added with addCommand do not inherit these: bad flags must exit 2, not 1.
   for (const command of program.commands) command.showHelpAfterError().exitOverride();

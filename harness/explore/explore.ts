@@ -8,20 +8,15 @@
 // such runs are counted apart, and the first is kept to replay.
 
 import fc from "fast-check";
+import { availableParallelism } from "node:os";
 import type { Flaw, ProfileName } from "../../pipeline/core/flaws.ts";
 import type { Experiment } from "../experiment/definition.ts";
-import type { Journal } from "../experiment/journal.ts";
 import { referenceTopology } from "../experiment/reference-topology.ts";
-import { runOnSimulator } from "../experiment/sim-run.ts";
 import type { FaultFamily } from "../faults/fault.ts";
-import {
-  INVARIANT_NAMES,
-  type InvariantName,
-  type InvariantResult,
-  type InvariantStatus,
-} from "../invariants/types.ts";
+import type { InvariantName, InvariantResult } from "../invariants/types.ts";
 import { parseTopology } from "../runtime/topology.ts";
 import { selectJobTenants, tenantNames } from "../workload/tenants.ts";
+import { drawSchedules, shardSize, WHOLE, type DrawnSchedule, type Shard } from "./draw.ts";
 import {
   kindsOf,
   makeStep,
@@ -30,16 +25,33 @@ import {
   type KindSpec,
   type ScheduleWorld,
 } from "./generators.ts";
+import { inProcessRunner, workerPool, WORKERS_MAX, type ScheduleRunner } from "./pool.ts";
 import { exploreScenario, MIN_FAULT_MS } from "./scenario.ts";
-import { scheduleExperiment, type Schedule, type ScheduleStep } from "./schedule.ts";
+import type { Schedule, ScheduleStep } from "./schedule.ts";
+import {
+  isBad,
+  runSchedule,
+  scheduleOf,
+  type DrawnOutcome,
+  type Outcome,
+  type RunSetting,
+} from "./schedule-run.ts";
+
+export { scheduleOf } from "./schedule-run.ts";
 
 const DEFAULT_MAX_SHRINK_RUNS = 150;
+const DEFAULT_MAX_STEPS = 6;
+
+/** `--workers` when not given: one per core, at most WORKERS_MAX. */
+export function defaultWorkers(): number {
+  return Math.min(availableParallelism(), WORKERS_MAX);
+}
 
 export interface ExploreOptions {
   profile: ProfileName;
   /** Replaces the profile's flaws (e.g. one flaw alone). */
   flaws?: Flaw[];
-  /** Schedules to try before concluding nothing breaks. */
+  /** Schedules of the seed to try (all shards together) before concluding nothing breaks. */
   runs: number;
   seed: number;
   /** Stop drawing new schedules after this long (wall clock); shrinking stops too. */
@@ -52,6 +64,13 @@ export interface ExploreOptions {
   maxSteps?: number;
   /** Most runs fast-check may spend shrinking (then the smallest failure so far is kept). */
   maxShrinkRuns?: number;
+  /**
+   * Worker threads running the drawn schedules (default defaultWorkers()); 1 runs them on this
+   * thread. The result is the same whatever their number.
+   */
+  workers?: number;
+  /** Run only this shard of the seed's schedules (default all: shard 1 of 1). */
+  shard?: Shard;
   /** Called after every simulated run (drawn or shrinking). */
   onRun?: (run: {
     index: number;
@@ -63,13 +82,15 @@ export interface ExploreOptions {
 
 /** A drawn schedule that broke nothing but left some invariant unknown: not a pass. */
 export interface UnknownRun {
+  /** Its index among the seed's schedules. */
+  index: number;
   steps: ScheduleStep[];
   invariants: Array<{ name: InvariantName; summary: string }>;
 }
 
 export interface ExploreResult {
   found: boolean;
-  /** Schedules drawn and run before the first violation (or all of them). */
+  /** Schedules drawn and run before the first violation (or all of them), in this shard. */
   runs: number;
   /** Of those, the runs in which every invariant looked at held. */
   heldRuns: number;
@@ -88,6 +109,16 @@ export interface ExploreResult {
   profile: ProfileName;
   flaws: Flaw[] | null;
   families: FaultFamily[] | null;
+  /** The invariant looked for (`--invariant`), or null for any. */
+  invariantSought: InvariantName | null;
+  /** The schedules of the seed asked for (`--runs`, all shards together). */
+  runsMax: number;
+  /** Most faults in one schedule (`--max-faults`). */
+  stepsMax: number;
+  /** Which of the seed's schedules ran (1 of 1: all of them). */
+  shard: Shard;
+  /** The index among the seed's schedules of the first one found bad, which was shrunk. */
+  violationIndex: number | null;
   /** The invariant the minimal schedule violates (the targeted one when given). */
   invariant: InvariantName | null;
   /** Its one-line summary and evidence from the minimal schedule's run. */
@@ -99,13 +130,6 @@ export interface ExploreResult {
   /** Whether the time limit cut the exploration short. */
   interrupted: boolean;
   elapsedMs: number;
-}
-
-interface Outcome {
-  violated: InvariantName[];
-  unknown: InvariantName[];
-  failed: string | null;
-  journal: Journal | null;
 }
 
 /** The scenario's services, sinks, links and tenants, for the generators to name. */
@@ -135,136 +159,172 @@ export function scenarioWorld(scenario: Experiment = exploreScenario()): Schedul
   };
 }
 
-function withStatus(journal: Journal, status: InvariantStatus): InvariantName[] {
-  const results = journal.verdict?.invariants ?? {};
-  return INVARIANT_NAMES.filter((name) => results[name]?.status === status);
+/** What the drawing phase saw: the runs before the first bad one, tallied, and that one. */
+interface Drawn {
+  runs: number;
+  heldRuns: number;
+  unknownRuns: number;
+  unknownByInvariant: Partial<Record<InvariantName, number>>;
+  firstUnknown: UnknownRun | null;
+  bad: DrawnSchedule | null;
+  interrupted: boolean;
 }
 
-export function scheduleOf(steps: readonly ScheduleStep[], options: ExploreOptions): Schedule {
-  return {
-    spillway: "schedule",
-    version: 1,
-    base: "explore",
-    profile: options.profile,
-    ...(options.flaws === undefined ? {} : { flaws: options.flaws }),
-    seed: options.seed,
-    steps: [...steps],
+/**
+ * Runs the shard's schedules in index order, `runner.width` at a time, until the first bad one
+ * (docs/simulator.md, "Workers and shards"). Several run at once, so a later schedule may be
+ * found bad before an earlier one finishes: results are taken in index order, and the first bad
+ * one so taken is the lowest bad index, whatever the width; runs after it are not counted, as
+ * when the schedules run one after another.
+ */
+async function drawPhase(
+  runner: ScheduleRunner,
+  schedules: Iterator<DrawnSchedule>,
+  options: ExploreOptions,
+  deadline: number,
+  onRun: (drawn: DrawnSchedule, outcome: DrawnOutcome) => void,
+): Promise<Drawn> {
+  const drawn: Drawn = {
+    runs: 0,
+    heldRuns: 0,
+    unknownRuns: 0,
+    unknownByInvariant: {},
+    firstUnknown: null,
+    bad: null,
+    interrupted: false,
   };
+  /** Finished runs by their position in the shard, until they are taken in order. */
+  const finished = new Map<number, { schedule: DrawnSchedule; outcome: DrawnOutcome }>();
+  let dispatched = 0;
+  let inFlight = 0;
+  let exhausted = false;
+  let lowestBad = Infinity;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+
+  const tally = (schedule: DrawnSchedule, outcome: DrawnOutcome): void => {
+    drawn.runs++;
+    const unknown = outcome.unknown.filter(
+      ({ name }) => options.invariant === undefined || name === options.invariant,
+    );
+    if (unknown.length === 0) {
+      drawn.heldRuns++;
+      return;
+    }
+    drawn.unknownRuns++;
+    for (const { name } of unknown)
+      drawn.unknownByInvariant[name] = (drawn.unknownByInvariant[name] ?? 0) + 1;
+    drawn.firstUnknown ??= { index: schedule.index, steps: schedule.steps, invariants: unknown };
+  };
+
+  for (;;) {
+    while (inFlight < runner.width && dispatched < lowestBad && !exhausted) {
+      if (Date.now() >= deadline) {
+        drawn.interrupted = true;
+        break;
+      }
+      const next = schedules.next();
+      if (next.done === true) {
+        exhausted = true;
+        break;
+      }
+      const position = dispatched++;
+      const schedule = next.value;
+      inFlight++;
+      runner.run(schedule.steps).then(
+        (outcome) => {
+          inFlight--;
+          onRun(schedule, outcome);
+          finished.set(position, { schedule, outcome });
+          if (isBad(outcome, options.invariant)) lowestBad = Math.min(lowestBad, position);
+          wake?.();
+        },
+        (error: unknown) => {
+          inFlight--;
+          failure ??= error instanceof Error ? error : new Error(String(error));
+          wake?.();
+        },
+      );
+    }
+    if (failure !== null) throw failure;
+    for (let taken = finished.get(drawn.runs); taken !== undefined;) {
+      finished.delete(drawn.runs);
+      if (isBad(taken.outcome, options.invariant)) {
+        drawn.runs++;
+        drawn.bad = taken.schedule;
+        drawn.interrupted = false;
+        return drawn;
+      }
+      tally(taken.schedule, taken.outcome);
+      taken = finished.get(drawn.runs);
+    }
+    if (inFlight === 0) return drawn;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
 }
 
 export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   const started = Date.now();
+  const deadline = started + (options.timeLimitMs ?? Infinity);
   const scenario = exploreScenario();
   const world = scenarioWorld(scenario);
   const kinds = kindsOf(options.families);
+  const stepsMax = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  const arbitrary = scheduleArbitrary(kinds, world, stepsMax);
+  const shard = options.shard ?? WHOLE;
+  const workers = options.workers ?? defaultWorkers();
   let runIndex = 0;
-  let drawn = 0;
-  let found = false;
-  let heldRuns = 0;
-  const unknownByInvariant: Partial<Record<InvariantName, number>> = {};
-  let unknownRuns = 0;
-  let firstUnknown: UnknownRun | null = null;
-
-  /** Counts a drawn run that broke nothing: held, or unknown for the invariants looked at. */
-  function tally(steps: readonly ScheduleStep[], outcome: Outcome): void {
-    const unknown = outcome.unknown.filter(
-      (name) => options.invariant === undefined || name === options.invariant,
-    );
-    if (unknown.length === 0) {
-      heldRuns++;
-      return;
-    }
-    unknownRuns++;
-    for (const name of unknown) unknownByInvariant[name] = (unknownByInvariant[name] ?? 0) + 1;
-    firstUnknown ??= {
-      steps: [...steps],
-      invariants: unknown.map((name) => ({
-        name,
-        summary: outcome.journal?.verdict?.invariants[name]?.summary ?? "",
-      })),
-    };
-  }
-
-  async function run(steps: readonly ScheduleStep[]): Promise<Outcome> {
-    const experiment = scheduleExperiment(scenario, scheduleOf(steps, options));
-    let outcome: Outcome;
-    try {
-      const { journal } = await runOnSimulator(experiment, {
-        profile: options.profile,
-        ...(options.flaws === undefined ? {} : { flaws: options.flaws }),
-        seed: options.seed,
-      });
-      outcome = {
-        violated: withStatus(journal, "violated"),
-        unknown: withStatus(journal, "unknown"),
-        failed:
-          journal.status === "completed"
-            ? null
-            : `the run ${journal.status}: ${journal.error?.split("\n")[0] ?? "no error recorded"}`,
-        journal,
-      };
-    } catch (error) {
-      // The simulation itself stopped the run (a livelock, a stall): a bug worth a schedule.
-      outcome = {
-        violated: [],
-        unknown: [],
-        failed: `the simulation stopped: ${(error as Error).message}`,
-        journal: null,
-      };
-    }
+  const report = (steps: readonly ScheduleStep[], outcome: Omit<Outcome, "journal" | "unknown">) =>
     options.onRun?.({
       index: runIndex++,
       steps,
       violated: outcome.violated,
       failed: outcome.failed,
     });
-    return outcome;
-  }
 
-  const bad = (outcome: Outcome, target: InvariantName | undefined): boolean =>
-    outcome.failed !== null ||
-    (target === undefined ? outcome.violated.length > 0 : outcome.violated.includes(target));
-
-  const property = fc.asyncProperty(
-    scheduleArbitrary(kinds, world, options.maxSteps),
-    async (steps) => {
-      if (!found) drawn++;
-      // Past the budget every further candidate "passes", so fast-check keeps the last failure.
-      else if (runIndex - drawn >= (options.maxShrinkRuns ?? DEFAULT_MAX_SHRINK_RUNS)) return true;
-      const outcome = await run(steps);
-      if (bad(outcome, options.invariant)) {
-        found = true;
-        return false;
-      }
-      if (!found) tally(steps, outcome);
-      return true;
-    },
-  );
-  const details = await fc.check(property, {
+  // Fewer schedules than workers need fewer threads; one runs on this thread.
+  const width = Math.min(workers, Math.max(1, shardSize(options.runs, shard)));
+  // Only data crosses to the threads (options carries an onRun function).
+  const setting: RunSetting = {
+    profile: options.profile,
+    ...(options.flaws === undefined ? {} : { flaws: options.flaws }),
     seed: options.seed,
-    numRuns: options.runs,
-    ...(options.timeLimitMs === undefined
-      ? {}
-      : { interruptAfterTimeLimit: options.timeLimitMs, markInterruptAsFailure: false }),
-  });
+  };
+  const runner = width === 1 ? inProcessRunner(setting) : workerPool(width, setting);
+  let drawn: Drawn;
+  try {
+    drawn = await drawPhase(
+      runner,
+      drawSchedules(arbitrary, options.seed, options.runs, shard),
+      options,
+      deadline,
+      (schedule, outcome) => report(schedule.steps, outcome),
+    );
+  } finally {
+    await runner.close();
+  }
   const base = {
-    heldRuns,
-    unknownRuns,
-    unknownByInvariant,
-    firstUnknown,
+    runs: drawn.runs,
+    heldRuns: drawn.heldRuns,
+    unknownRuns: drawn.unknownRuns,
+    unknownByInvariant: drawn.unknownByInvariant,
+    firstUnknown: drawn.firstUnknown,
     seed: options.seed,
     profile: options.profile,
     flaws: options.flaws ?? null,
     families: options.families ?? null,
-    interrupted: details.interrupted,
+    invariantSought: options.invariant ?? null,
+    runsMax: options.runs,
+    stepsMax,
+    shard,
+    interrupted: drawn.interrupted,
   };
-  const counterexample = details.counterexample?.[0];
-  if (!details.failed || counterexample === undefined) {
+  if (drawn.bad === null) {
     return {
       ...base,
       found: false,
-      runs: drawn,
       shrinkRuns: 0,
+      violationIndex: null,
       invariant: null,
       summary: null,
       evidence: null,
@@ -273,6 +333,39 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       elapsedMs: Date.now() - started,
     };
   }
+
+  const bad = drawn.bad;
+  let shrinkRuns = 0;
+  async function run(steps: readonly ScheduleStep[]): Promise<Outcome> {
+    const outcome = await runSchedule(scenario, steps, setting);
+    shrinkRuns++;
+    report(steps, outcome);
+    return outcome;
+  }
+
+  // fast-check replays the bad schedule from its index (`path`) and shrinks it as it would
+  // have after finding it there itself. Past the budget or the time limit every further
+  // candidate "passes", so fast-check keeps the last failure.
+  let replayed = false;
+  const shrinkBudget = options.maxShrinkRuns ?? DEFAULT_MAX_SHRINK_RUNS;
+  const property = fc.asyncProperty(arbitrary, async (steps) => {
+    if (!replayed) {
+      replayed = true;
+      if (JSON.stringify(steps) !== JSON.stringify(bad.steps))
+        throw new Error(`fast-check replayed another schedule than index ${bad.index}`);
+      return false;
+    }
+    if (shrinkRuns >= shrinkBudget || Date.now() >= deadline) return true;
+    return !isBad(await run(steps), options.invariant);
+  });
+  const details = await fc.check(property, {
+    seed: options.seed,
+    path: String(bad.index),
+    numRuns: 1,
+  });
+  const counterexample = details.counterexample?.[0];
+  if (!details.failed || counterexample === undefined)
+    throw new Error(`shrinking schedule ${bad.index} of seed ${options.seed} found no failure`);
 
   // The shrunk schedule's violation decides what to keep breaking while simplifying.
   let outcome = await run(counterexample);
@@ -293,8 +386,8 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   return {
     ...base,
     found: true,
-    runs: drawn,
-    shrinkRuns: runIndex - drawn,
+    shrinkRuns,
+    violationIndex: bad.index,
     invariant: target ?? null,
     summary: result?.summary ?? null,
     evidence: result?.evidence ?? null,
@@ -305,7 +398,8 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       found: {
         runtime: "sim",
         by: "spillway explore",
-        runs: drawn,
+        // The seed's schedules up to the bad one: the same whichever shard found it.
+        runs: bad.index + 1,
         ...(options.families === undefined ? {} : { families: options.families }),
       },
     },

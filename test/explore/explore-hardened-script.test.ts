@@ -3,7 +3,7 @@
 // schedule, and exit 1 as soon as any seed found something.
 
 import { expect, it } from "vitest";
-import type { ExploreResult } from "../../harness/explore/explore.ts";
+import { defaultWorkers, type ExploreResult } from "../../harness/explore/explore.ts";
 import {
   describeSeed,
   parseOptions,
@@ -26,6 +26,11 @@ function result(
     profile: "hardened",
     flaws: null,
     families: null,
+    invariantSought: null,
+    runsMax: 1000,
+    stepsMax: 6,
+    shard: { index: 1, count: 1 },
+    violationIndex: null,
     invariant: null,
     summary: null,
     evidence: null,
@@ -66,12 +71,18 @@ const FOUND: SeedOutcome = {
 const FAILED: SeedOutcome = { seed: 3, failure: "out of memory", elapsedMs: 5_000 };
 
 it("takes seeds, runs and parallelism, and names the flag and value it refuses", () => {
-  expect(parseOptions(["--seeds", "1, 2,7", "--runs", "1000", "--parallel", "1"])).toEqual({
+  expect(
+    parseOptions(["--seeds", "1, 2,7", "--runs", "1000", "--parallel", "1", "--workers", "3"]),
+  ).toEqual({
     seeds: [1, 2, 7],
     runs: 1000,
     parallel: 1,
+    workers: 3,
     outDir: ".",
   });
+  // By default the cores are shared among the seeds that run at once.
+  expect(parseOptions(["--parallel", "1"]).workers).toBe(defaultWorkers());
+  expect(() => parseOptions(["--workers", "0"])).toThrow('--workers is "0", expected an integer');
   expect(parseOptions([]).seeds).toEqual([1, 2, 3, 4, 5, 6, 7]);
   expect(() => parseOptions(["--seeds", "1,x"])).toThrow('--seeds is "x", expected an integer');
   expect(() => parseOptions(["--seeds", "4,4"])).toThrow(
