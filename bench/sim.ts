@@ -14,7 +14,12 @@ import { defaultWorkers, explore } from "../harness/explore/explore.ts";
 
 const NOV14_WARMUP_RUNS = 5;
 const NOV14_RUNS = 5;
-const EXPLORE_RUNS = 150;
+/**
+ * Schedules per explore measurement: enough that the worker threads' start (each loads the
+ * harness and warms its own JIT, about 2 s on 2 cores) weighs on the figure as little as in an
+ * exploration of thousands of schedules.
+ */
+const EXPLORE_RUNS = 300;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -10,7 +10,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { PROFILE_NAMES, type ProfileName } from "../../pipeline/core/flaws.ts";
-import type { Shard } from "../explore/draw.ts";
+import { shardSize, WHOLE, type Shard } from "../explore/draw.ts";
 import { defaultWorkers, explore, type ExploreResult } from "../explore/explore.ts";
 import { mergeShards, readShardResult, SHARDS_MAX } from "../explore/merge.ts";
 import { WORKERS_MAX } from "../explore/pool.ts";
@@ -37,10 +37,54 @@ interface ExploreFlags {
   out?: string;
   json?: boolean;
   report?: string;
+  dryRun?: boolean;
 }
 
 /** What explore and merge print and write from a result. */
-type OutputFlags = Pick<ExploreFlags, "out" | "json" | "report">;
+type OutputFlags = Pick<ExploreFlags, "out" | "json" | "report" | "dryRun">;
+
+const DRY_RUN_HELP =
+  "check the options and print what would run; runs nothing, writes nothing; exit 0 valid, 2 not";
+
+/** Prints a dry run's plan: a JSON object with --json, else a line per entry. */
+function printDryRun(plan: Record<string, unknown>, lines: string[], json: boolean | undefined) {
+  process.stdout.write(
+    json === true
+      ? JSON.stringify({ dryRun: true, ...plan }) + "\n"
+      : [...lines, "nothing run (dry run)"].join("\n") + "\n",
+  );
+}
+
+/** `explore --dry-run`: the search the options describe, and this shard's share of it. */
+function planSearch(flags: ExploreFlags, flaws: ReturnType<typeof flawList>): void {
+  const shard = flags.shard ?? WHOLE;
+  const schedules = shardSize(flags.runs, shard);
+  const plan = {
+    profile: flags.profile,
+    flaws: flaws ?? null,
+    families: flags.faults ?? null,
+    invariantSought: flags.invariant ?? null,
+    seed: flags.seed,
+    runsMax: flags.runs,
+    stepsMax: flags.maxFaults,
+    shard,
+    schedules,
+    workers: Math.min(flags.workers, Math.max(1, schedules)),
+    timeLimitMs: flags.timeLimit ?? null,
+    out: flags.out ?? null,
+    report: flags.report ?? null,
+  };
+  printDryRun(
+    plan,
+    [
+      `spillway explore: profile ${plan.profile}${plan.flaws === null ? "" : `, flaws ${plan.flaws.join(",") || "none"}`}, faults ${(plan.families ?? FAULT_FAMILIES).join(",")}${plan.invariantSought === null ? "" : `, invariant ${plan.invariantSought}`}, seed ${plan.seed}`,
+      `schedules: ${schedules} of the seed's first ${plan.runsMax}${shard.count === 1 ? "" : ` (shard ${shard.index}/${shard.count}: index mod ${shard.count} = ${shard.index - 1})`}, at most ${plan.stepsMax} faults each, on the simulator (${exploreScenario().name} scenario)`,
+      `workers: ${plan.workers}${plan.timeLimitMs === null ? "" : `; time limit ${(plan.timeLimitMs / 1000).toFixed(0)} s`}`,
+      `a violation found is shrunk and saved to ${plan.out ?? `spillway-schedule-${plan.profile}-seed${plan.seed}.json`}${plan.report === null ? "" : `; report ${plan.report}`}`,
+    ],
+    flags.json,
+  );
+}
 
 function positiveInteger(name: string, max: number) {
   return (value: string): number => {
@@ -225,8 +269,10 @@ export function exploreCommand(): Command {
       "run shard i of n of the seed's schedules (one machine each); combine their --json results with `spillway explore merge`",
       shardSpec,
     )
+    .option("--dry-run", DRY_RUN_HELP)
     .action(async (flags: ExploreFlags) => {
       const flaws = flawList(flags.flaws);
+      if (flags.dryRun === true) return planSearch(flags, flaws);
       const tty = process.stderr.isTTY === true && flags.json !== true;
       const result = await explore({
         profile: flags.profile,
@@ -263,9 +309,25 @@ function mergeCommand(): Command {
     )
     .option("--json", "print one JSON object instead of text")
     .option("--report <file>", "write an HTML report of the merged result (docs/reports.md)")
+    .option(
+      "--dry-run",
+      "read and check the results as a merge would (one search, every shard once) and say what the merge would find; writes nothing; exit 0 valid, 2 not",
+    )
     .action(async (files: string[], flags: OutputFlags) => {
       const shards = await Promise.all(files.map((file) => readShardResult(file)));
-      await present(mergeShards(shards), flags);
+      const merged = mergeShards(shards);
+      if (flags.dryRun !== true) return present(merged, flags);
+      const { count } = shards[0]!.result.shard;
+      printDryRun(
+        { shards: count, files, runs: merged.runs, found: merged.found, out: flags.out ?? null },
+        [
+          `spillway explore merge: ${count} shard${count === 1 ? "" : "s"} of profile ${merged.profile}, seed ${merged.seed}, ${merged.runs} schedules run`,
+          merged.found
+            ? `would report the violation at index ${merged.violationIndex} and save its schedule to ${flags.out ?? defaultOut(merged)}`
+            : "would report nothing found",
+        ],
+        flags.json,
+      );
     });
 }
 

@@ -6,7 +6,7 @@
 import { CommanderError } from "commander";
 import { execa } from "execa";
 import fc from "fast-check";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -162,6 +162,28 @@ describe("shards", { timeout: 120_000 }, () => {
       formatExplore({ profile: SEARCH.profile, seed: SEARCH.seed }, expected, out).trimEnd(),
     );
     expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(whole.schedule);
+    // Its dry run reads and checks the same results, says what it would find, and writes nothing.
+    const dryOut = path.join(directory, "dry-merged-schedule.json");
+    const dry = await execa(
+      process.execPath,
+      [CLI, "explore", "merge", ...files, "--out", dryOut, "--dry-run", "--json"],
+      { reject: false },
+    );
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      shards: 3,
+      found: true,
+      runs: expected.runs,
+    });
+    expect(existsSync(dryOut)).toBe(false);
+    const missing = await execa(
+      process.execPath,
+      [CLI, "explore", "merge", files[0]!, files[2]!, "--dry-run"],
+      { reject: false },
+    );
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toContain("shard 2 of 3 missing");
   });
 });
 
@@ -188,6 +210,22 @@ describe("spillway explore flags", () => {
     expect(error).toBeInstanceOf(CommanderError);
     expect(error.code).toBe("commander.invalidArgument");
     expect(error.message).toContain(`"${value}" is not valid for ${flag}`);
+  });
+
+  it("--dry-run prints the shard's share of the search and runs nothing", async () => {
+    const dry = await execa(
+      process.execPath,
+      [CLI, "explore", "--runs", "10", "--shard", "2/3", "--workers", "4", "--dry-run", "--json"],
+      { reject: false },
+    );
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    // Indices 1, 4 and 7 of the first 10: three schedules, so three workers at most.
+    expect(JSON.parse(dry.stdout)).toMatchObject({
+      dryRun: true,
+      shard: { index: 2, count: 3 },
+      schedules: 3,
+      workers: 3,
+    });
   });
 
   it("a refused value exits 2", async () => {
