@@ -20,7 +20,7 @@ import {
 import type { Journal } from "../experiment/journal.ts";
 import { expectedOutcome } from "../explore/schedule.ts";
 import type { RuntimeName } from "../experiment/run-on.ts";
-import { registerCleanup } from "../runtime/cleanup.ts";
+import { reportBeforeExit } from "../runtime/cleanup.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { formatSummary } from "../report/summary.ts";
 import { EXIT, UsageError } from "./exit.ts";
@@ -151,26 +151,15 @@ async function replayEach(
   onReplayed: (replayed: Replayed) => void,
   report: (replayed: readonly Replayed[]) => void,
 ): Promise<number> {
-  const interruption = new AbortController();
-  let reported: () => void = () => {};
-  const reportDone = new Promise<void>((resolve) => (reported = resolve));
-  // Registered before any run, so it runs last: after a process run's own cleanup has healed it.
-  const unregister = registerCleanup({
-    label: "spillway replay",
-    run: async () => {
-      interruption.abort();
-      await reportDone;
-    },
-  });
-  const replayed: Replayed[] = [];
-  try {
+  return reportBeforeExit("spillway replay", async (signal) => {
+    const replayed: Replayed[] = [];
     for (const entry of entries) {
-      if (interruption.signal.aborted) break;
+      if (signal.aborted) break;
       const started = Date.now();
       const journal = await replaySchedule(entry.schedule, {
         runtime,
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
-        signal: interruption.signal,
+        signal,
         ...(flags.toxiproxyUrl === undefined ? {} : { toxiproxyUrl: flags.toxiproxyUrl }),
       });
       const one = {
@@ -187,10 +176,7 @@ async function replayEach(
     }
     report(replayed);
     return exitCode(replayed, entries.length);
-  } finally {
-    reported();
-    unregister();
-  }
+  });
 }
 
 /**

@@ -26,7 +26,7 @@ import {
 import { runOn, type RuntimeName } from "../experiment/run-on.ts";
 import { type Progress } from "../experiment/runner.ts";
 import { simulatorScale } from "../experiment/sim-run.ts";
-import { registerCleanup } from "../runtime/cleanup.ts";
+import { reportBeforeExit } from "../runtime/cleanup.ts";
 import { formatJUnit } from "../report/junit.ts";
 import { formatMarkdown } from "../report/markdown.ts";
 import { renderMatrixReport } from "../report/html/matrix-report.ts";
@@ -202,30 +202,13 @@ async function runEach(
     signal: AbortSignal,
   ) => Promise<Journal>,
 ): Promise<number> {
-  const journals: Journal[] = [];
-  let interrupted = false;
-  // Interrupts a simulated run too, which registers no cleanup of its own (runner.ts).
-  const interruption = new AbortController();
-  let reported: () => void = () => {};
-  const reportDone = new Promise<void>((resolve) => (reported = resolve));
-  // Registered first, so it runs last on SIGINT/SIGTERM: after the run has written its
-  // journal, wait for this command to report before the process exits with 130/143.
-  const unregister = registerCleanup({
-    label: "spillway run",
-    run: async () => {
-      interrupted = true;
-      interruption.abort();
-      await reportDone;
-    },
-  });
-  try {
+  return reportBeforeExit("spillway run", async (signal) => {
+    const journals: Journal[] = [];
+    let interrupted = false;
     for (const name of names) {
+      if (signal.aborted) interrupted = true;
       if (interrupted) break;
-      const journal = await runOne(
-        name,
-        progressPrinter(`${experimentName} ${name}`),
-        interruption.signal,
-      );
+      const journal = await runOne(name, progressPrinter(`${experimentName} ${name}`), signal);
       if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
       journals.push(journal);
       if (journal.status === "interrupted") interrupted = true;
@@ -236,6 +219,7 @@ async function runEach(
         );
       }
     }
+    if (signal.aborted) interrupted = true;
     if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
     if (journals.length > 0) {
       process.stdout.write(formatSummary(journals) + "\n");
@@ -248,10 +232,7 @@ async function runEach(
     if (interrupted) return EXIT.interrupted;
     const asExpected = journals.every((journal) => journal.asExpected);
     return endCode(journals) ?? (asExpected ? EXIT.asExpected : EXIT.notAsExpected);
-  } finally {
-    reported();
-    unregister();
-  }
+  });
 }
 
 /** The runs on a target: each variant of `--compare`, or the one named, or the default one. */

@@ -74,6 +74,35 @@ function uninstall(): void {
   process.off("exit", onExit);
 }
 
+/**
+ * Runs a command's runs so that SIGINT/SIGTERM end them in order: registered before any run, this
+ * cleanup runs last (after the run in progress has healed and written its journal), aborts
+ * `signal` (no further run starts, and a simulated run, which registers no cleanup of its own,
+ * is interrupted), then waits until `body` has returned (the command has reported) before the
+ * process exits with 130/143.
+ */
+export async function reportBeforeExit<T>(
+  label: string,
+  body: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const interruption = new AbortController();
+  let reported: () => void = () => {};
+  const reportDone = new Promise<void>((resolve) => (reported = resolve));
+  const unregister = registerCleanup({
+    label,
+    run: async () => {
+      interruption.abort();
+      await reportDone;
+    },
+  });
+  try {
+    return await body(interruption.signal);
+  } finally {
+    reported();
+    unregister();
+  }
+}
+
 /** Registers a cleanup; returns the function that unregisters it (call it once released). */
 export function registerCleanup(cleanup: Cleanup): () => void {
   if (registered.length === 0) install();
