@@ -5,6 +5,7 @@
 
 import { resolveFlaws, type Flaw } from "../../pipeline/core/flaws.ts";
 import { resolveLimits } from "../../pipeline/core/limits.ts";
+import { formatFaultParams } from "../faults/params.ts";
 import { faultKind } from "../faults/registry.ts";
 import { parseTopology } from "../runtime/topology.ts";
 import type { LoadedTarget } from "../target/load.ts";
@@ -330,15 +331,9 @@ export function targetPlan(
 
 const seconds = (ms: number): string => `${(ms / 1_000).toFixed(1)} s`;
 
-function paramsText(params: Record<string, unknown>): string {
-  return Object.entries(params)
-    .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
-    .join(" ");
-}
-
 /** A fault's line: kind, parameters, note. */
 function faultLine(fault: PlannedFault): string {
-  const params = paramsText(fault.params);
+  const params = formatFaultParams(fault.params);
   return `${fault.kind}${params === "" ? "" : ` ${params}`}${fault.note === undefined ? "" : `  (${fault.note})`}`;
 }
 

@@ -73,3 +73,10 @@ export function faultParams<const Shape extends z.core.$ZodLooseShape>(
         : `expected an object with ${expected}`,
   });
 }
+
+/** A fault's parameters as people read them: `service=buffer wipeData=true`, in written order. */
+export function formatFaultParams(params: Record<string, unknown>): string {
+  return Object.entries(params)
+    .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+}

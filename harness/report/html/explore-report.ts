@@ -6,6 +6,7 @@
 import type { BarSeriesOption, EChartsOption, ScatterSeriesOption } from "echarts";
 import type { ExploreResult } from "../../explore/explore.ts";
 import type { ScheduleStep } from "../../explore/schedule.ts";
+import { formatFaultParams } from "../../faults/params.ts";
 import { legend, renderChart, SERIES_COLORS } from "./chart.ts";
 import { escapeHtml } from "./escape.ts";
 import { htmlPage, section, type ReportOptions } from "./report.ts";
@@ -14,9 +15,7 @@ import { evidenceText, table } from "./tables.ts";
 /** A fault's parameters as `name=value`, e.g. `tenant=t000 dataset=dns_logs`. */
 export function faultParams(step: ScheduleStep): string {
   const { kind: _kind, ...params } = step.fault;
-  return Object.entries(params)
-    .map(([name, value]) => `${name}=${typeof value === "string" ? value : JSON.stringify(value)}`)
-    .join(" ");
+  return formatFaultParams(params);
 }
 
 /** A step's name on the timeline's axis: its place in the schedule and its kind. */
