@@ -2,6 +2,8 @@
 // on volatile and none on durable; maxmemory keeps memory within the target's bound.
 
 import { describe, expect, it } from "vitest";
+import { loadExperimentAndTarget } from "../../harness/target/load.ts";
+import { runOnTarget } from "../../harness/target/run.ts";
 import { available, RUN_TIMEOUT_MS, run, lossEvidence } from "./shipped-support.ts";
 
 describe.skipIf(!available)("shipped targets", () => {
@@ -32,5 +34,31 @@ describe.skipIf(!available)("shipped targets", () => {
       );
     },
     2 * RUN_TIMEOUT_MS,
+  );
+  it(
+    "redis-streams: memory above a share of Redis's cap aborts the run, measured from outside, and heals the stalled consumer",
+    async () => {
+      const { experiment, target } = await loadExperimentAndTarget(
+        "targets/redis-streams/memory-bound.yaml",
+      );
+      const braked = {
+        ...experiment,
+        abort: [{ memory: { service: "redis", aboveCapShare: 0.9 } }],
+      };
+      const journal = await runOnTarget(braked, target!, { seed: 1, variant: "volatile" });
+      expect(journal.status).toBe("aborted");
+      // The target's memoryMbMax is 80: the brake is 72 MB of Redis's RSS, read from the OS.
+      expect(journal.abort!.reading).toMatchObject({ unit: "MB", bound: 72, service: "redis" });
+      expect(journal.abort!.reading.value).toBeGreaterThan(72);
+      // Tripped while the consumer's link was down, which was healed after, and no later.
+      const down = journal.steps.find((step) => step.phase === "method")!;
+      const heal = journal.steps.find((step) => step.phase === "heal")!;
+      expect(heal.name).toBe(down.name.replace(/ \(.*\)$/, ""));
+      expect(journal.abort!.reading.atMs).toBeGreaterThanOrEqual(down.startedMs);
+      expect(heal.startedMs).toBeGreaterThanOrEqual(journal.abort!.reading.atMs);
+      // The ledger is still settled after the brake: what was produced is accounted for.
+      expect(journal.verdict!.ledger.produced).toBeGreaterThan(0);
+    },
+    RUN_TIMEOUT_MS,
   );
 });
