@@ -124,11 +124,18 @@ export class RunState {
    */
   async sleep(ms: number): Promise<void> {
     const until = this.clock.now() + ms;
-    while (this.clock.now() < until) {
-      if (this.interrupted()) throw new Interrupted();
-      if (this.haltOnAbort && this.abort !== null) throw new AbortTripped();
+    // Checked after the last slice too: a trip during it must not let the next fault in.
+    for (this.haltIfStopped(); this.clock.now() < until; this.haltIfStopped())
       await this.clock.sleep(Math.min(SLEEP_SLICE_MS, until - this.clock.now()));
-    }
+  }
+
+  /**
+   * Throws Interrupted when the run is interrupted, and AbortTripped when an abort condition
+   * has tripped while the method runs: called before each wait slice and before each fault.
+   */
+  haltIfStopped(): void {
+    if (this.interrupted()) throw new Interrupted();
+    if (this.haltOnAbort && this.abort !== null) throw new AbortTripped();
   }
 
   /** Runs one journal step: its phase, name, times, and whether it failed (and why). */

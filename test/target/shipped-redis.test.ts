@@ -36,7 +36,7 @@ describe.skipIf(!available)("shipped targets", () => {
     2 * RUN_TIMEOUT_MS,
   );
   it(
-    "redis-streams: memory above a share of Redis's cap aborts the run, measured from outside, and heals the stalled consumer",
+    "redis-streams: memory above a share of Redis's cap, read from the OS, aborts the run, and what went in is healed",
     async () => {
       const { experiment, target } = await loadExperimentAndTarget(
         "targets/redis-streams/memory-bound.yaml",
@@ -50,12 +50,14 @@ describe.skipIf(!available)("shipped targets", () => {
       // The target's memoryMbMax is 80: the brake is 72 MB of Redis's RSS, read from the OS.
       expect(journal.abort!.reading).toMatchObject({ unit: "MB", bound: 72, service: "redis" });
       expect(journal.abort!.reading.value).toBeGreaterThan(72);
-      // Tripped while the consumer's link was down, which was healed after, and no later.
-      const down = journal.steps.find((step) => step.phase === "method")!;
-      const heal = journal.steps.find((step) => step.phase === "heal")!;
-      expect(heal.name).toBe(down.name.replace(/ \(.*\)$/, ""));
-      expect(journal.abort!.reading.atMs).toBeGreaterThanOrEqual(down.startedMs);
-      expect(heal.startedMs).toBeGreaterThanOrEqual(journal.abort!.reading.atMs);
+      // Redis grows whether or not the consumer's link is down (read entries stay in the
+      // stream), so the brake may trip before the fault or during it: either way every fault
+      // that went in was healed.
+      const injected = journal.steps.filter((step) => step.phase === "method");
+      const healed = journal.steps.filter((step) => step.phase === "heal");
+      expect(healed.map((step) => step.name)).toEqual(
+        injected.map((step) => step.name.replace(/ \(.*\)$/, "")),
+      );
       // The ledger is still settled after the brake: what was produced is accounted for.
       expect(journal.verdict!.ledger.produced).toBeGreaterThan(0);
     },

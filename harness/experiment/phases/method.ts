@@ -141,6 +141,8 @@ export async function runMethod(state: RunState, methodStart: number): Promise<n
       methodStart += waitedMs;
       pausedMs += waitedMs;
     }
+    // No fault goes in after an interruption or a tripped abort condition, whatever the timing.
+    state.haltIfStopped();
     state.firstFaultAt ??= state.clock.now();
     const fault = await state.step(
       "method",
