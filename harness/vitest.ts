@@ -9,8 +9,8 @@
 
 import { expect, it } from "vitest";
 import type { RuntimeName } from "./experiment/run-on.ts";
-import { judgeReplay, replayCommandLine, replaySchedule, scheduleFiles } from "./explore/corpus.ts";
-import { readSchedule } from "./explore/schedule.ts";
+import { judgeReplay, replaySchedule, scheduleFiles } from "./explore/corpus.ts";
+import { readSchedule, replayCommandLine } from "./explore/schedule.ts";
 
 export interface ReplayCorpusOptions {
   /** Where the schedules run: the simulator (the default, fast and deterministic) or processes. */

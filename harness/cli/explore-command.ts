@@ -11,12 +11,14 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { writeFile } from "node:fs/promises";
 import { PROFILE_NAMES, type ProfileName } from "../../pipeline/core/flaws.ts";
 import { shardSize, WHOLE, type Shard } from "../explore/draw.ts";
-import { defaultWorkers, explore, type ExploreResult } from "../explore/explore.ts";
+import { defaultWorkers, explore, threadCount, type ExploreResult } from "../explore/explore.ts";
 import { mergeShards, readShardResult, SHARDS_MAX } from "../explore/merge.ts";
 import { WORKERS_MAX } from "../explore/pool.ts";
+import { STEPS_MAX_DEFAULT } from "../explore/generators.ts";
 import { exploreScenario } from "../explore/scenario.ts";
-import { writeSchedule, type ScheduleStep } from "../explore/schedule.ts";
-import { faultParams, renderExploreReport } from "../report/html/explore-report.ts";
+import { replayCommandLines, writeSchedule, type ScheduleStep } from "../explore/schedule.ts";
+import { renderExploreReport } from "../report/html/explore-report.ts";
+import { formatFaultParams } from "../faults/params.ts";
 import { FAULT_FAMILIES, type FaultFamily } from "../faults/fault.ts";
 import { INVARIANT_NAMES, type InvariantName } from "../invariants/types.ts";
 import { parseDuration } from "../experiment/duration.ts";
@@ -69,7 +71,7 @@ function planSearch(flags: ExploreFlags, flaws: ReturnType<typeof flawList>): vo
     stepsMax: flags.maxFaults,
     shard,
     schedules,
-    workers: Math.min(flags.workers, Math.max(1, schedules)),
+    workers: threadCount(flags.workers, flags.runs, shard),
     timeLimitMs: flags.timeLimit ?? null,
     out: flags.out ?? null,
     report: flags.report ?? null,
@@ -77,10 +79,10 @@ function planSearch(flags: ExploreFlags, flaws: ReturnType<typeof flawList>): vo
   printDryRun(
     plan,
     [
-      `spillway explore: profile ${plan.profile}${plan.flaws === null ? "" : `, flaws ${plan.flaws.join(",") || "none"}`}, faults ${(plan.families ?? FAULT_FAMILIES).join(",")}${plan.invariantSought === null ? "" : `, invariant ${plan.invariantSought}`}, seed ${plan.seed}`,
+      `spillway explore: ${exploreFocus(plan)}`,
       `schedules: ${schedules} of the seed's first ${plan.runsMax}${shard.count === 1 ? "" : ` (shard ${shard.index}/${shard.count}: index mod ${shard.count} = ${shard.index - 1})`}, at most ${plan.stepsMax} faults each, on the simulator (${exploreScenario().name} scenario)`,
       `workers: ${plan.workers}${plan.timeLimitMs === null ? "" : `; time limit ${(plan.timeLimitMs / 1000).toFixed(0)} s`}`,
-      `a violation found is shrunk and saved to ${plan.out ?? `spillway-schedule-${plan.profile}-seed${plan.seed}.json`}${plan.report === null ? "" : `; report ${plan.report}`}`,
+      `a violation found is shrunk and saved to ${plan.out ?? defaultOut(plan)}${plan.report === null ? "" : `; report ${plan.report}`}`,
     ],
     flags.json,
   );
@@ -135,13 +137,13 @@ function timeLimit(value: string): number {
 
 /** `+3.0 s  config.add-job tenant=t000 dataset=dns_logs  (for 2.0 s)` */
 export function formatStep(step: ScheduleStep): string {
-  const { kind } = step.fault;
-  const details = faultParams(step);
+  const { kind, ...params } = step.fault;
+  const details = formatFaultParams(params);
   const lasting = step.for === undefined ? "" : `  (for ${(step.for / 1000).toFixed(1)} s)`;
   return `+${(step.at / 1000).toFixed(1).padStart(5)} s  ${kind}${details === "" ? "" : ` ${details}`}${lasting}`;
 }
 
-function defaultOut(result: ExploreResult): string {
+function defaultOut(result: Pick<ExploreResult, "profile" | "seed" | "shard">): string {
   const { index, count } = result.shard;
   const shard = count === 1 ? "" : `-shard${index}of${count}`;
   return `spillway-schedule-${result.profile}-seed${result.seed}${shard}.json`;
@@ -166,33 +168,31 @@ function describeUnknown(result: ExploreResult, lead = ""): string[] {
   ];
 }
 
-/** What was searched: profile, flaws, fault families, invariant, seed. */
-function exploreFocus(
-  flags: Pick<ExploreFlags, "profile" | "invariant" | "seed">,
-  result: ExploreResult,
-): string {
+/** What was searched: profile, flaws, fault families, invariant, seed, shard. */
+type Search = Pick<
+  ExploreResult,
+  "profile" | "flaws" | "families" | "invariantSought" | "seed" | "shard"
+>;
+
+function exploreFocus(search: Search): string {
   return [
-    `profile ${flags.profile}`,
-    ...(result.flaws === null ? [] : [`flaws ${result.flaws.join(",") || "none"}`]),
-    `faults ${(result.families ?? FAULT_FAMILIES).join(",")}`,
-    ...(flags.invariant === undefined ? [] : [`invariant ${flags.invariant}`]),
-    `seed ${flags.seed}`,
-    ...(result.shard.count === 1 ? [] : [`shard ${result.shard.index}/${result.shard.count}`]),
+    `profile ${search.profile}`,
+    ...(search.flaws === null ? [] : [`flaws ${search.flaws.join(",") || "none"}`]),
+    `faults ${(search.families ?? FAULT_FAMILIES).join(",")}`,
+    ...(search.invariantSought === null ? [] : [`invariant ${search.invariantSought}`]),
+    `seed ${search.seed}`,
+    ...(search.shard.count === 1 ? [] : [`shard ${search.shard.index}/${search.shard.count}`]),
   ].join(", ");
 }
 
 /** What `spillway explore` prints for a result (without --json). */
-export function formatExplore(
-  flags: Pick<ExploreFlags, "profile" | "invariant" | "seed">,
-  result: ExploreResult,
-  file: string | null,
-): string {
-  const focus = exploreFocus(flags, result);
+export function formatExplore(result: ExploreResult, file: string | null): string {
+  const focus = exploreFocus(result);
   const seconds = (result.elapsedMs / 1000).toFixed(1);
   const lines = [`spillway explore: ${focus}`];
   if (!result.found) {
     lines.push(
-      `nothing found: ${result.runs} schedules ran on the simulator without violating ${flags.invariant ?? "any invariant"} (${seconds} s${result.interrupted ? ", stopped by --time-limit" : ""})`,
+      `nothing found: ${result.runs} schedules ran on the simulator without violating ${result.invariantSought ?? "any invariant"} (${seconds} s${result.interrupted ? ", stopped by --time-limit" : ""})`,
       ...describeUnknown(result),
     );
     return lines.join("\n") + "\n";
@@ -211,9 +211,7 @@ export function formatExplore(
   for (const step of schedule.steps) lines.push(`  ${formatStep(step)}`);
   if (result.evidence !== null) lines.push(`evidence: ${JSON.stringify(result.evidence)}`);
   if (file !== null) {
-    lines.push(`saved: ${file}`, "replay:");
-    lines.push(`  spillway replay ${file} --runtime sim`);
-    lines.push(`  spillway replay ${file} --runtime process`);
+    lines.push(`saved: ${file}`, "replay:", ...replayCommandLines(file).map((line) => `  ${line}`));
   }
   return lines.join("\n") + "\n";
 }
@@ -247,7 +245,7 @@ export function exploreCommand(): Command {
       "--max-faults <n>",
       "most faults in one schedule",
       positiveInteger("--max-faults", 50),
-      6,
+      STEPS_MAX_DEFAULT,
     )
     .option(
       "--out <file>",
@@ -333,11 +331,6 @@ function mergeCommand(): Command {
 
 /** Prints a result (text or --json), saves its schedule and report, and sets the exit code. */
 async function present(result: ExploreResult, flags: OutputFlags): Promise<void> {
-  const focus = {
-    profile: result.profile,
-    seed: result.seed,
-    ...(result.invariantSought === null ? {} : { invariant: result.invariantSought }),
-  };
   let file: string | null = null;
   if (result.schedule !== null) {
     file = flags.out ?? defaultOut(result);
@@ -348,24 +341,18 @@ async function present(result: ExploreResult, flags: OutputFlags): Promise<void>
       JSON.stringify({
         ...result,
         file,
-        replay:
-          file === null
-            ? []
-            : [
-                `spillway replay ${file} --runtime sim`,
-                `spillway replay ${file} --runtime process`,
-              ],
+        replay: file === null ? [] : replayCommandLines(file),
       }) + "\n",
     );
   } else {
-    process.stdout.write(formatExplore(focus, result, file));
+    process.stdout.write(formatExplore(result, file));
   }
   if (flags.report !== undefined) {
     await writeFile(
       flags.report,
       renderExploreReport(
         result,
-        { durationMs: exploreScenario().duration, file, focus: exploreFocus(focus, result) },
+        { durationMs: exploreScenario().duration, file, focus: exploreFocus(result) },
         { generatedAt: new Date() },
       ),
     );

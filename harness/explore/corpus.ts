@@ -190,8 +190,3 @@ export function judgeReplay(schedule: Schedule, journal: Journal): Judgement {
   const status = journal.verdict?.invariants[invariant]?.status ?? "not checked";
   return judged("not-as-expected", `expected ${invariant} violated, saw it ${status}`);
 }
-
-/** The command that replays one schedule file on a runtime. */
-export function replayCommandLine(file: string, runtime: string): string {
-  return `spillway replay ${file} --runtime ${runtime}`;
-}

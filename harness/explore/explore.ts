@@ -24,6 +24,7 @@ import {
   scheduleArbitrary,
   type KindSpec,
   type ScheduleWorld,
+  STEPS_MAX_DEFAULT,
 } from "./generators.ts";
 import { inProcessRunner, workerPool, WORKERS_MAX, type ScheduleRunner } from "./pool.ts";
 import { exploreScenario, MIN_FAULT_MS } from "./scenario.ts";
@@ -40,7 +41,6 @@ import {
 export { scheduleOf } from "./schedule-run.ts";
 
 const DEFAULT_MAX_SHRINK_RUNS = 150;
-const DEFAULT_MAX_STEPS = 6;
 
 /** `--workers` when not given: one per core, at most WORKERS_MAX. */
 export function defaultWorkers(): number {
@@ -263,13 +263,18 @@ async function drawPhase(
   }
 }
 
+/** Threads a search runs on: fewer schedules than workers need fewer; one runs on this thread. */
+export function threadCount(workers: number, runs: number, shard: Shard): number {
+  return Math.min(workers, Math.max(1, shardSize(runs, shard)));
+}
+
 export async function explore(options: ExploreOptions): Promise<ExploreResult> {
   const started = Date.now();
   const deadline = started + (options.timeLimitMs ?? Infinity);
   const scenario = exploreScenario();
   const world = scenarioWorld(scenario);
   const kinds = kindsOf(options.families);
-  const stepsMax = options.maxSteps ?? DEFAULT_MAX_STEPS;
+  const stepsMax = options.maxSteps ?? STEPS_MAX_DEFAULT;
   const arbitrary = scheduleArbitrary(kinds, world, stepsMax);
   const shard = options.shard ?? WHOLE;
   const workers = options.workers ?? defaultWorkers();
@@ -282,8 +287,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
       failed: outcome.failed,
     });
 
-  // Fewer schedules than workers need fewer threads; one runs on this thread.
-  const width = Math.min(workers, Math.max(1, shardSize(options.runs, shard)));
+  const width = threadCount(workers, options.runs, shard);
   // Only data crosses to the threads (options carries an onRun function).
   const setting: RunSetting = {
     profile: options.profile,
@@ -393,7 +397,7 @@ export async function explore(options: ExploreOptions): Promise<ExploreResult> {
     evidence: result?.evidence ?? null,
     error: outcome.failed,
     schedule: {
-      ...scheduleOf(simplified, options),
+      ...scheduleOf(simplified, setting),
       ...(target === undefined ? {} : { invariant: target }),
       found: {
         runtime: "sim",

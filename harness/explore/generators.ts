@@ -255,11 +255,14 @@ const rawStep = fc.record({
   c: fc.nat({ max: 63 }),
 });
 
+/** Most faults in one drawn schedule unless told otherwise (`spillway explore --max-faults`). */
+export const STEPS_MAX_DEFAULT = 6;
+
 /** Schedules of 1 to `maxSteps` faults drawn swarm-style from `kinds`. */
 export function scheduleArbitrary(
   kinds: readonly KindSpec[],
   world: ScheduleWorld,
-  maxSteps = 6,
+  maxSteps = STEPS_MAX_DEFAULT,
 ): fc.Arbitrary<ScheduleStep[]> {
   if (kinds.length === 0) throw new Error("no fault kinds to draw from");
   return fc

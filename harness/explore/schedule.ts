@@ -165,3 +165,13 @@ export function experimentSchedule(
     })),
   };
 }
+
+/** The command that replays one schedule file on a runtime. */
+export function replayCommandLine(file: string, runtime: string): string {
+  return `spillway replay ${file} --runtime ${runtime}`;
+}
+
+/** The commands that replay a saved schedule, on the simulator and on processes. */
+export function replayCommandLines(file: string): string[] {
+  return ["sim", "process"].map((runtime) => replayCommandLine(file, runtime));
+}

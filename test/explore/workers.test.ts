@@ -158,9 +158,7 @@ describe("shards", { timeout: 120_000 }, () => {
     expect(merged.exitCode, merged.stderr).toBe(1);
     const whole = await oneThread();
     const expected = mergeShards(await shards());
-    expect(merged.stdout).toBe(
-      formatExplore({ profile: SEARCH.profile, seed: SEARCH.seed }, expected, out).trimEnd(),
-    );
+    expect(merged.stdout).toBe(formatExplore(expected, out).trimEnd());
     expect(JSON.parse(readFileSync(out, "utf8"))).toEqual(whole.schedule);
     // Its dry run reads and checks the same results, says what it would find, and writes nothing.
     const dryOut = path.join(directory, "dry-merged-schedule.json");

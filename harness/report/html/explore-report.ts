@@ -5,7 +5,7 @@
 
 import type { BarSeriesOption, EChartsOption, ScatterSeriesOption } from "echarts";
 import type { ExploreResult } from "../../explore/explore.ts";
-import type { ScheduleStep } from "../../explore/schedule.ts";
+import { replayCommandLines, type ScheduleStep } from "../../explore/schedule.ts";
 import { formatFaultParams } from "../../faults/params.ts";
 import { legend, renderChart, SERIES_COLORS } from "./chart.ts";
 import { escapeHtml } from "./escape.ts";
@@ -143,10 +143,7 @@ export function renderExploreReport(
       context.file === null
         ? ""
         : `<p>Saved to <code>${escapeHtml(context.file)}</code>; replay it:</p><pre>${escapeHtml(
-            [
-              `spillway replay ${context.file} --runtime sim`,
-              `spillway replay ${context.file} --runtime process`,
-            ].join("\n"),
+            replayCommandLines(context.file).join("\n"),
           )}</pre>`;
     sections.push(
       `<section id="found"><h2>Minimal schedule and what it breaks</h2><div class="profiles"><div><h3>Schedule (${result.schedule.steps.length} fault${result.schedule.steps.length === 1 ? "" : "s"})</h3>${timelineFigure(result.schedule.steps, context.durationMs)}</div><div><h3>Invariant</h3>${invariant}${replay}</div></div></section>`,
