@@ -67,15 +67,15 @@ describe("spillway run --step", () => {
         const journal = JSON.parse(readFileSync(journalFile, "utf8")) as Journal;
         expect(journal.status).toBe("interrupted");
         const steps = journal.steps.filter((step) =>
-          ["method", "heal", "rollback"].includes(step.phase),
+          ["facilitator", "method", "heal", "rollback"].includes(step.phase),
         );
         expect(
           steps.map((step) => [step.phase, WAITED.test(step.name) ? "wait" : step.name]),
         ).toEqual([
-          ["method", "wait"],
+          ["facilitator", "wait"],
           ["method", "load.surge"],
           ["heal", "load.surge"],
-          ["method", "wait"],
+          ["facilitator", "wait"],
           ["rollback", "load.surge"],
         ]);
         const [firstWait, surge, , secondWait] = steps;

@@ -47,7 +47,7 @@ describe("stepping through the method", () => {
     const plain = (await runOnSimulator(experiment, { profile: "hardened", seed: 3 })).journal;
 
     expect(asked).toEqual([0, 1, 2]);
-    const method = stepsOf(stepped, ["method"]).map((step) =>
+    const method = stepsOf(stepped, ["method", "facilitator"]).map((step) =>
       isWait(step) ? "wait" : step.name.split(" ")[0],
     );
     expect(method).toEqual(["wait", "process.pause", "wait", "sink.error", "wait", "load.surge"]);
@@ -55,6 +55,8 @@ describe("stepping through the method", () => {
     // Virtual time stood still while waiting: the same run, step for step, and the same verdict.
     expect(stepped.steps.filter((step) => !isWait(step))).toEqual(plain.steps);
     expect(stepped.verdict?.ledger).toEqual(plain.verdict?.ledger);
+    // The waits are not faults: the fault windows, with their targets, are the plain run's.
+    expect(stepped.series?.faults).toEqual(plain.series?.faults);
   });
 
   it("a wait pauses the schedule: later faults keep their spacing, pending heals and the workload's end move by the wait", async () => {

@@ -82,7 +82,8 @@ async function awaitFacilitator(
   ]);
   const journal = (ok: boolean) =>
     state.steps.push({
-      phase: "method",
+      // A phase of its own: the method's steps are its faults (fault-windows.ts reads them so).
+      phase: "facilitator",
       name: `waited for the facilitator ${((performance.now() - wallBefore) / 1000).toFixed(1)} s`,
       startedMs,
       endedMs: state.since(),
