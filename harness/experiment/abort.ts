@@ -189,7 +189,8 @@ class AbortMonitor {
   private readonly state: RunState;
   private readonly sources: AbortSources;
   private readonly health = new UnhealthySince();
-  private silentLossReadAt = Number.NEGATIVE_INFINITY;
+  /** When each silent-loss condition last read the sinks (each is read at most once a second). */
+  private readonly silentLossReadAt = new Map<AbortCondition, number>();
   private checking = false;
   private stopped = false;
 
@@ -243,8 +244,9 @@ class AbortMonitor {
       const bound = cap * memory.aboveCapShare;
       return { value, bound, unit: "MB", atMs, service: memory.service };
     }
-    if (now - this.silentLossReadAt < SILENT_LOSS_EVERY_MS) return undefined;
-    this.silentLossReadAt = now;
+    const readAt = this.silentLossReadAt.get(condition) ?? Number.NEGATIVE_INFINITY;
+    if (now - readAt < SILENT_LOSS_EVERY_MS) return undefined;
+    this.silentLossReadAt.set(condition, now);
     const value = await sources.missingEvents?.(silentLoss!.olderThan);
     if (value === undefined) return undefined;
     return { value, bound: silentLoss!.aboveEvents, unit: "events", atMs };

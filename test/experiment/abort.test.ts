@@ -79,6 +79,16 @@ describe("abort conditions on the simulator", () => {
     expect(hardened).toMatchObject({ status: "completed", asExpected: true });
   });
 
+  it("a second silent-loss condition is read too, not starved by the first one's pace", async () => {
+    const abort = [
+      { silentLoss: { aboveEvents: 1_000_000, olderThan: 5_000 } },
+      { silentLoss: { aboveEvents: 50, olderThan: 5_000 } },
+    ];
+    const legacy = await nov14On("legacy-2024", abort);
+    expect(legacy.status).toBe("aborted");
+    expect(legacy.abort!.condition).toEqual(abort[1]);
+  });
+
   it("memory above 0.99 × the buffer's cap trips on the simulator's memory model before the cap kills it", async () => {
     const journal = await nov14On("legacy-2024", [
       { memory: { service: "buffer", aboveCapShare: 0.99 } },
