@@ -89,7 +89,14 @@ export class Proxy {
   }
 
   private accept(client: Socket): void {
-    const connection = new Connection(client, this.upstream, this.toxics, this.env);
+    let connection: Connection;
+    try {
+      connection = new Connection(client, this.upstream, this.toxics, this.env);
+    } catch {
+      // A connection the proxy cannot read (reader.ts, adoptAccepted) is refused, never a crash.
+      client.destroy();
+      return;
+    }
     this.connections.add(connection);
     void connection.closed.then(() => this.connections.delete(connection));
   }

@@ -72,29 +72,20 @@ export function readingSocket(reader: SocketReader): Socket {
  * a new Socket that reads through `reader`: a server cannot hand out sockets with `onread`. The
  * accepted Socket object lets go of the connection and is destroyed, which also takes it off the
  * server's connection count; the proxy tracks its connections itself (proxy.ts). The move uses
- * Node's internal `_handle`; where that is not possible (a Node that changed it), the accepted
- * socket is kept and its stream's chunks go to the same consumer: slower, never a crash.
+ * Node's internal `_handle`; where it is not possible (a socket that has started reading, or a
+ * Node that changed the internal) this throws, and the proxy refuses that connection (proxy.ts).
+ * The accepted socket is not kept as a slower fallback: a link pauses its source until a write
+ * drains, which only a writable high-water mark of one byte guarantees (above).
  */
 export function adoptAccepted(accepted: Socket, reader: SocketReader): Socket {
   const handle = (accepted as unknown as WithHandle)._handle;
-  if (handle === null || typeof handle !== "object" || accepted.readableFlowing !== false)
-    return readThroughStream(accepted, reader);
-  const options = { ...reader.socketOptions(), handle, pauseOnCreate: true };
-  let adopted: Socket;
-  try {
-    adopted = new Socket(options as ConstructorParameters<typeof Socket>[0]);
-  } catch {
-    return readThroughStream(accepted, reader);
+  if (handle === null || typeof handle !== "object" || accepted.readableFlowing !== false) {
+    throw new Error("adoptAccepted: the accepted socket has no handle or has started reading");
   }
+  const options = { ...reader.socketOptions(), handle, pauseOnCreate: true };
+  const adopted = new Socket(options as ConstructorParameters<typeof Socket>[0]);
   (accepted as unknown as WithHandle)._handle = null;
   accepted.destroy();
   adopted.setNoDelay(true);
   return adopted;
-}
-
-/** The fallback of adoptAccepted: the socket's own chunks, each a Buffer of its own. */
-function readThroughStream(accepted: Socket, reader: SocketReader): Socket {
-  accepted.setNoDelay(true);
-  accepted.on("data", (chunk: Buffer) => reader.deliver(chunk));
-  return accepted;
 }
