@@ -18,7 +18,7 @@ import { directLinks } from "../runtime/links.ts";
 import { processRuntime } from "../runtime/process/process-runtime.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import { toxiproxyLinks } from "../runtime/toxiproxy-links.ts";
-import { watchAbortConditions } from "./abort.ts";
+import { watchAbortConditions, type AbortSources } from "./abort.ts";
 import { referenceAbortSources } from "./abort-sources.ts";
 import type { Experiment } from "./definition.ts";
 import type { Journal, Outcome } from "./journal.ts";
@@ -87,18 +87,32 @@ function newRunState(experiment: Experiment, options: RunOptions): RunState {
 
 /** Start, warm up, the hypothesis before, the method, then the rest of the workload's time. */
 async function runUntilFaultsEnd(state: RunState, onStarted: () => void): Promise<void> {
-  const { experiment } = state;
   await startTopology(state);
   onStarted();
   const workloadStart = startWorkload(state);
+  await warmUpThenFaults(state, workloadStart, referenceAbortSources(state));
+}
+
+/**
+ * Once the workload runs (since `workloadStart`): warm up, the hypothesis before, then the
+ * method under the abort conditions and the rest of the workload's time (also a target's run,
+ * harness/target/run.ts, which reads health from its own observer).
+ */
+export async function warmUpThenFaults(
+  state: RunState,
+  workloadStart: number,
+  sources: AbortSources,
+  health?: () => Promise<{ unhealthy: string[] }>,
+): Promise<void> {
+  const { experiment } = state;
   await state.step("warmup", `warm up ${experiment.warmup} ms`, () =>
     state.sleep(experiment.warmup),
   );
-  if (!(await steadyStateHolds(state, "before"))) {
+  if (!(await steadyStateHolds(state, "before", health))) {
     state.status = "aborted";
     return;
   }
-  await watchAbortConditions(state, referenceAbortSources(state), async () => {
+  await watchAbortConditions(state, sources, async () => {
     const pausedMs = await runMethod(state, state.clock.now());
     await state.sleep(workloadStart + experiment.duration + pausedMs - state.clock.now());
   });

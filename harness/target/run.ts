@@ -20,12 +20,11 @@ import { Observer } from "../experiment/observer.ts";
 import { drain } from "../experiment/phases/drain.ts";
 import { healAll, runRollbacks } from "../experiment/phases/heal.ts";
 import { steadyStateHolds } from "../experiment/phases/hypothesis.ts";
-import { runMethod } from "../experiment/phases/method.ts";
 import { watchRecoveryTail } from "../experiment/phases/recovery.ts";
 import { settleVerdict } from "../experiment/phases/verdict.ts";
-import { drivePhases, type RunOptions } from "../experiment/runner.ts";
+import { drivePhases, warmUpThenFaults, type RunOptions } from "../experiment/runner.ts";
 import { RunState } from "../experiment/run-state.ts";
-import { watchAbortConditions, type AbortSources } from "../experiment/abort.ts";
+import type { AbortSources } from "../experiment/abort.ts";
 import { referenceAbortSources } from "../experiment/abort-sources.ts";
 import { pagesFrom, readPublishedConfig } from "../ledger/collect.ts";
 import { rangeTotal } from "../ledger/ledger.ts";
@@ -335,22 +334,12 @@ async function watchTargetRecovery(state: RunState, observer: TargetObserver): P
 
 async function runUntilFaultsEnd(run: TargetRun, onStarted: () => void): Promise<void> {
   const { state } = run;
-  const { experiment } = state;
   await startTargetServices(run);
   onStarted();
   const workloadStart = startTargetWorkload(run);
-  const health = () => run.evidence!.health();
-  await state.step("warmup", `warm up ${experiment.warmup} ms`, () =>
-    state.sleep(experiment.warmup),
+  await warmUpThenFaults(state, workloadStart, run.evidence!.abortSources, () =>
+    run.evidence!.health(),
   );
-  if (!(await steadyStateHolds(state, "before", health))) {
-    state.status = "aborted";
-    return;
-  }
-  await watchAbortConditions(state, run.evidence!.abortSources, async () => {
-    const pausedMs = await runMethod(state, state.clock.now());
-    await state.sleep(workloadStart + experiment.duration + pausedMs - state.clock.now());
-  });
 }
 
 async function finish(run: TargetRun): Promise<void> {
