@@ -64,7 +64,17 @@ export interface RunSeries {
 
 /** The bucket width for a run of `durationMs`: 1 s, or the first of 2, 5, 10, 30, 60 s... that fits. */
 export function bucketMsFor(durationMs: number): number {
-  const widths = [1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 300_000, 600_000, 3_600_000];
+  const widths = [
+    SERIES_BUCKET_MS_MIN,
+    2_000,
+    5_000,
+    10_000,
+    30_000,
+    60_000,
+    300_000,
+    600_000,
+    3_600_000,
+  ];
   for (const width of widths)
     if (Math.ceil(Math.max(durationMs, 1) / width) <= SERIES_BUCKETS_MAX) return width;
   return Math.ceil(durationMs / SERIES_BUCKETS_MAX / 3_600_000) * 3_600_000;

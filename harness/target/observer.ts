@@ -3,6 +3,7 @@
 // fixed interval. Nothing here asks the target how it is doing: third-party software has no
 // /stats, and a verdict must not rest on its word anyway.
 
+import { SERIES_BUCKET_MS_MIN } from "../experiment/series.ts";
 import type { ServiceHandle } from "../runtime/runtime.ts";
 import type { StartedTarget } from "./topology.ts";
 
@@ -29,9 +30,6 @@ interface MemoryOverTime {
   widthMs: number;
   readings: Array<{ at: number; mb: number }>;
 }
-
-/** The narrowest stretch memory readings are kept per: a series' narrowest bucket. */
-const MEMORY_STRETCH_MS = 1_000;
 
 export class TargetObserver {
   readonly healthSamples: HealthReading[] = [];
@@ -85,7 +83,8 @@ export class TargetObserver {
   private keepOverTime(service: string, at: number, megabytes: number): void {
     let track = this.overTime.get(service);
     if (track === undefined)
-      this.overTime.set(service, (track = { widthMs: MEMORY_STRETCH_MS, readings: [] }));
+      // Readings kept per stretch of a series' narrowest bucket.
+      this.overTime.set(service, (track = { widthMs: SERIES_BUCKET_MS_MIN, readings: [] }));
     const stretch = (reading: { at: number }): number => Math.floor(reading.at / track.widthMs);
     const last = track.readings[track.readings.length - 1];
     if (last !== undefined && stretch(last) === stretch({ at })) {

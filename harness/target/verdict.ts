@@ -326,7 +326,7 @@ export async function settleTargetVerdict(
 
   const routed = [...new Set(target.spec.routes.flatMap(routeEgresses))];
   const windows = faultWindows(state.steps, state.since());
-  const perEgress = routed.map((egress) => {
+  const perEgress = routed.map((egress, index) => {
     const egressSpans = spansOf.get(egress) ?? [];
     const owed: OwedStream[] = [];
     const lost: Array<{ stream: LedgerStream; lost: IntervalSet }> = [];
@@ -344,7 +344,8 @@ export async function settleTargetVerdict(
           owed: state.drained ? settled.expected.difference(settled.lost) : settled.expected,
         });
         if (!settled.lost.isEmpty()) lost.push({ stream, lost: settled.lost });
-        settledStreams.push(settledStream(stream, settled));
+        // The run's series charts the first egress only (targetSeries, below).
+        if (index === 0) settledStreams.push(settledStream(stream, settled));
       },
     });
     return { egress, ledger, owed, deliveries, lost, spans: egressSpans, settled: settledStreams };
