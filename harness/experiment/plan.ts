@@ -281,11 +281,10 @@ export function targetPlan(
   variants: readonly string[],
   toxiproxyUrl?: string,
 ): Plan {
-  const expectations = experiment.expect ?? {};
   const runs = variants.map((name) => ({
     name,
     flaws: null,
-    expect: expectations[name] ?? {},
+    expect: expectationsFor(experiment, { profile: name }),
     expectationsApply: true,
   }));
   const { spec } = target;

@@ -9,7 +9,7 @@ import { ExperimentError } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { checkExperiment } from "../experiment/load.ts";
 import { runOn, type RuntimeName } from "../experiment/run-on.ts";
-import { INVARIANT_NAMES, type InvariantName, type InvariantStatus } from "../invariants/types.ts";
+import { seenStatuses, type SeenStatuses } from "./schedule-run.ts";
 import type { Runtime } from "../runtime/runtime.ts";
 import {
   baseExperiment,
@@ -125,18 +125,6 @@ export async function replaySchedule(schedule: Schedule, options: ReplayOptions)
     ...(options.signal === undefined ? {} : { signal: options.signal }),
     ...(options.toxiproxyUrl === undefined ? {} : { toxiproxyUrl: options.toxiproxyUrl }),
   });
-}
-
-export type SeenStatuses = Record<InvariantStatus, InvariantName[]>;
-
-/** Which invariants the run found held, violated and unknown, in the order of INVARIANT_NAMES. */
-export function seenStatuses(journal: Journal): SeenStatuses {
-  const seen: SeenStatuses = { held: [], violated: [], unknown: [] };
-  for (const name of INVARIANT_NAMES) {
-    const status = journal.verdict?.invariants[name]?.status;
-    if (status !== undefined) seen[status].push(name);
-  }
-  return seen;
 }
 
 export type ReplayOutcome = "as-expected" | "not-as-expected" | "failed" | "interrupted";

@@ -35,9 +35,16 @@ export interface DrawnOutcome {
   failed: string | null;
 }
 
-function withStatus(journal: Journal, status: InvariantStatus): InvariantName[] {
-  const results = journal.verdict?.invariants ?? {};
-  return INVARIANT_NAMES.filter((name) => results[name]?.status === status);
+export type SeenStatuses = Record<InvariantStatus, InvariantName[]>;
+
+/** Which invariants the run found held, violated and unknown, in the order of INVARIANT_NAMES. */
+export function seenStatuses(journal: Journal): SeenStatuses {
+  const seen: SeenStatuses = { held: [], violated: [], unknown: [] };
+  for (const name of INVARIANT_NAMES) {
+    const status = journal.verdict?.invariants[name]?.status;
+    if (status !== undefined) seen[status].push(name);
+  }
+  return seen;
 }
 
 export function scheduleOf(steps: readonly ScheduleStep[], setting: RunSetting): Schedule {
@@ -64,9 +71,10 @@ export async function runSchedule(
       ...(setting.flaws === undefined ? {} : { flaws: setting.flaws }),
       seed: setting.seed,
     });
+    const seen = seenStatuses(journal);
     return {
-      violated: withStatus(journal, "violated"),
-      unknown: withStatus(journal, "unknown"),
+      violated: seen.violated,
+      unknown: seen.unknown,
       failed:
         journal.status === "completed"
           ? null
