@@ -9,7 +9,7 @@ import { replayCommandLines, type ScheduleStep } from "../../explore/schedule.ts
 import { formatFaultParams } from "../../faults/params.ts";
 import { legend, renderChart, SERIES_COLORS } from "./chart.ts";
 import { escapeHtml } from "./escape.ts";
-import { htmlPage, section, type ReportOptions } from "./report.ts";
+import { generatedNote, htmlPage, section, type ReportOptions } from "./report.ts";
 import { evidenceText, table } from "./tables.ts";
 
 /** A fault's parameters as `name=value`, e.g. `tenant=t000 dataset=dns_logs`. */
@@ -121,10 +121,7 @@ export function renderExploreReport(
   },
   options: ReportOptions = {},
 ): string {
-  const generated =
-    options.generatedAt === undefined
-      ? ""
-      : ` Generated ${escapeHtml(options.generatedAt.toISOString())}.`;
+  const generated = generatedNote(options);
   const seconds = (result.elapsedMs / 1_000).toFixed(1);
   const verdict = !result.found
     ? `Nothing found: ${result.runs} schedules ran on the simulator and broke nothing (${seconds} s).`

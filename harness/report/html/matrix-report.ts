@@ -14,7 +14,7 @@ import {
 } from "../matrix.ts";
 import { CHART_SIZE_PX, legend, niceCeil, renderChart, SERIES_COLORS } from "./chart.ts";
 import { escapeHtml } from "./escape.ts";
-import { htmlPage, section, type ReportOptions } from "./report.ts";
+import { generatedNote, htmlPage, section, type ReportOptions } from "./report.ts";
 import { table } from "./tables.ts";
 
 /** The figures drawn per subset, each a bar series, all in percent. */
@@ -94,10 +94,7 @@ export function renderMatrixReport(
   const [head, ...body] = matrixTable(rows, all);
   const escape = (cells: string[]) => cells.map(escapeHtml);
   const conclusion = matrixConclusion(rows, all);
-  const generated =
-    options.generatedAt === undefined
-      ? ""
-      : ` Generated ${escapeHtml(options.generatedAt.toISOString())}.`;
+  const generated = generatedNote(options);
   const seeds = [...new Set(rows.map((row) => row.journal.seed))].join(", ");
   const sections = [
     `<header><h1>${escapeHtml(experiment)}: counterfactuals</h1><p>The same experiment with subsets of the flaws of legacy-2024 switched on (seed ${escapeHtml(seeds)}): which safeguard, restored alone, would have prevented the loss?${generated}</p></header>`,

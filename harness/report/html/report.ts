@@ -70,10 +70,7 @@ export function renderReport(journals: Journal[], options: ReportOptions = {}): 
     (journal) =>
       journal.series !== undefined && Object.keys(journal.series.lostByTenant).length > 0,
   );
-  const generated =
-    options.generatedAt === undefined
-      ? ""
-      : ` Generated ${escapeHtml(options.generatedAt.toISOString())}.`;
+  const generated = generatedNote(options);
   const body = [
     `<header><h1>${escapeHtml(first.experiment)}</h1><p>${escapeHtml(first.description)}</p><p class="note">Spillway ${escapeHtml(first.spillway.version)}, ${journals.length === 1 ? "one run" : `${journals.length} runs side by side on the same axes`}, started ${escapeHtml(first.startedAt)}.${generated} Shaded bands are fault windows.</p></header>`,
     section("overview", "Overview", "", overviewTable(journals)),
@@ -126,6 +123,13 @@ export function renderReport(journals: Journal[], options: ReportOptions = {}): 
 }
 
 /** The page around a report's sections: inline CSS, and a policy that lets it fetch nothing. */
+/** ` Generated <time>.` for a report's header, or nothing when the time is not given. */
+export function generatedNote(options: ReportOptions): string {
+  return options.generatedAt === undefined
+    ? ""
+    : ` Generated ${escapeHtml(options.generatedAt.toISOString())}.`;
+}
+
 export function htmlPage(title: string, sections: string[]): string {
   return `<!doctype html>
 <html lang="en">
