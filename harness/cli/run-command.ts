@@ -204,14 +204,13 @@ async function runEach(
 ): Promise<number> {
   return reportBeforeExit("spillway run", async (signal) => {
     const journals: Journal[] = [];
-    let interrupted = false;
+    // Ctrl-C, or a run that ended interrupted: no further run starts.
+    const interrupted = () => signal.aborted || journals.at(-1)?.status === "interrupted";
     for (const name of names) {
-      if (signal.aborted) interrupted = true;
-      if (interrupted) break;
+      if (interrupted()) break;
       const journal = await runOne(name, progressPrinter(`${experimentName} ${name}`), signal);
       if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
       journals.push(journal);
-      if (journal.status === "interrupted") interrupted = true;
       if (flags.journal !== undefined) {
         await writeFile(
           journalPath(flags.journal, name, names.length > 1),
@@ -219,7 +218,6 @@ async function runEach(
         );
       }
     }
-    if (signal.aborted) interrupted = true;
     if (flags.junit !== undefined) await writeFile(flags.junit, formatJUnit(journals));
     if (journals.length > 0) {
       process.stdout.write(formatSummary(journals) + "\n");
@@ -229,7 +227,7 @@ async function runEach(
       }
       await writeMarkdown(journals, flags);
     }
-    if (interrupted) return EXIT.interrupted;
+    if (interrupted()) return EXIT.interrupted;
     const asExpected = journals.every((journal) => journal.asExpected);
     return endCode(journals) ?? (asExpected ? EXIT.asExpected : EXIT.notAsExpected);
   });
