@@ -107,10 +107,7 @@ export function referenceAbortSources(state: RunState): AbortSources {
       return { value: latest.bytes, bound: state.limits.maxBufferBytes, unit: "bytes", service };
     },
     health: () => state.watching().healthSamples,
-    memoryMb: async (service) => {
-      const bytes = await state.running().topology.service(service).memoryBytes();
-      return bytes === undefined ? undefined : bytes / MIB;
-    },
+    memoryMb: (service) => memoryMbOf(state.running().topology, service),
     memoryCapMb: (service) => referenceMemoryCapMb(state.experiment, service),
     missingEvents: (olderThanMs) => missing.count(olderThanMs),
   };
@@ -127,4 +124,13 @@ export function referenceMemoryCapMb(
     topology.memoryCapMb?.[service] ??
     (service === bufferService ? topology.maxBufferMemoryMb : undefined)
   );
+}
+
+/** A service's memory now, in MB, from the OS (or the simulator's model): of a run or a target. */
+export async function memoryMbOf(
+  services: { service(name: string): { memoryBytes(): Promise<number | undefined> } },
+  service: string,
+): Promise<number | undefined> {
+  const bytes = await services.service(service).memoryBytes();
+  return bytes === undefined ? undefined : bytes / MIB;
 }

@@ -25,7 +25,7 @@ import { settleVerdict } from "../experiment/phases/verdict.ts";
 import { drivePhases, warmUpThenFaults, type RunOptions } from "../experiment/runner.ts";
 import { RunState } from "../experiment/run-state.ts";
 import type { AbortSources } from "../experiment/abort.ts";
-import { referenceAbortSources } from "../experiment/abort-sources.ts";
+import { memoryMbOf, referenceAbortSources } from "../experiment/abort-sources.ts";
 import { pagesFrom, readPublishedConfig } from "../ledger/collect.ts";
 import { rangeTotal } from "../ledger/ledger.ts";
 import type { SinkRecord } from "../../pipeline/sink/sink-records.ts";
@@ -312,12 +312,6 @@ async function drainTarget(state: RunState, started: StartedTarget): Promise<boo
     await state.sleep(POLL_MS);
   }
   return false;
-}
-
-/** A service's memory now, in MB, from the OS. */
-async function memoryMbOf(started: StartedTarget, service: string): Promise<number | undefined> {
-  const bytes = await started.service(service).memoryBytes();
-  return bytes === undefined ? undefined : bytes / (1024 * 1024);
 }
 
 /** After the drain, keep watching until every service is healthy or the recovery bound passed. */
