@@ -11,12 +11,15 @@
 // after the FIN, median of 3 runs. Ends with the lines
 // `proxy.added_latency_p50_us=<n> proxy.added_latency_toxic_p50_us=<n> proxy.throughput_mb_s=<n> direct.throughput_mb_s=<n>`
 // and, with a Toxiproxy, `toxiproxy.added_latency_p50_us=<n> ...`. About 20 s (40 s with one).
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { execFile, fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { accessSync, constants, readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { availableParallelism, loadavg } from "node:os";
-import { delimiter, join } from "node:path";
+import { promisify } from "node:util";
+import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
+import { splitHostPort } from "../harness/toxiproxy/address.ts";
+import { PROC_TICKS_PER_SECOND, readStat } from "../harness/runtime/process/proc.ts";
+import { onPath } from "../harness/target/service/executable.ts";
 import type { ClientJob, PeerReply, PeerRole } from "./proxy/peers.ts";
 
 const PING_BYTES = 1;
@@ -44,12 +47,29 @@ interface ProxyUnderTest {
   sink: number;
 }
 
-interface Figures {
+/** What one pass of round-trip blocks found for one proxy. */
+interface Latency {
   addedP50Us: number[];
   addedToxicP50Us: number[];
+}
+
+interface Figures {
+  /** Round trips with the processes placed by the kernel, as in a real run. */
+  latency: Latency;
+  /** The same with every process pinned to one CPU: the proxy's own cost, without cross-CPU wake-ups. */
+  latencyOneCpu?: Latency;
   mbPerSecond: number[];
   /** CPU the proxy's process spent per GB of the bulk runs (Linux only). */
   cpuMsPerGb?: number;
+}
+
+interface Measured {
+  directP50Us: number[];
+  /** Undefined when the one-CPU pass was not possible; `oneCpuSkipped` says why. */
+  directOneCpuP50Us?: number[];
+  oneCpuSkipped?: string;
+  directMbPerSecond: number[];
+  figures: Figures[];
 }
 
 export async function benchProxy(): Promise<void> {
@@ -68,7 +88,8 @@ export async function benchProxy(): Promise<void> {
       children.push(toxiproxy.server);
       underTest.push(toxiproxy);
     }
-    report(await measure(client, ports, underTest), underTest, toxiproxyPath);
+    const measured = await measure(client, ports, underTest, children);
+    report(measured, underTest, toxiproxyPath);
   } finally {
     await Promise.all(children.map(stopChild));
   }
@@ -78,7 +99,8 @@ async function measure(
   client: ChildProcess,
   ports: { echo: number; sink: number },
   underTest: readonly ProxyUnderTest[],
-): Promise<{ directP50Us: number[]; directMbPerSecond: number[]; figures: Figures[] }> {
+  everyProcess: readonly ChildProcess[],
+): Promise<Measured> {
   const ping = async (port: number, rounds: number) =>
     percentile(await ask(client, { kind: "ping", port, rounds, bytes: PING_BYTES }), 0.5);
   const bulk = async (port: number, bytes: number) => {
@@ -90,49 +112,86 @@ async function measure(
     })) as [number, number];
     return moved / 1e6 / (ms / 1000);
   };
-  const figures = underTest.map((): Figures => ({
-    addedP50Us: [],
-    addedToxicP50Us: [],
-    mbPerSecond: [],
-  }));
   // Warm-up, discarded: JIT, connection set-up paths, TCP buffer auto-tuning.
-  for (const port of [ports.echo, ...underTest.flatMap((one) => [one.echo, one.echoToxic])]) {
-    await ping(port, PING_WARMUP_ROUNDS);
-  }
   for (const port of [ports.sink, ...underTest.map((one) => one.sink)]) {
     await bulk(port, BULK_WARMUP_BYTES);
   }
-  const directP50Us: number[] = [];
-  for (let block = 0; block < PING_BLOCKS; block += 1) {
-    const direct = await ping(ports.echo, PING_ROUNDS);
-    directP50Us.push(direct);
-    for (const [index, one] of underTest.entries()) {
-      figures[index]!.addedP50Us.push((await ping(one.echo, PING_ROUNDS)) - direct);
-      figures[index]!.addedToxicP50Us.push((await ping(one.echoToxic, PING_ROUNDS)) - direct);
-    }
-  }
+  const free = await roundTrips(ping, ports.echo, underTest);
   const directMbPerSecond: number[] = [];
+  const mbPerSecond = underTest.map((): number[] => []);
   const cpuMs = underTest.map(() => 0);
   for (let run = 0; run < BULK_RUNS; run += 1) {
     directMbPerSecond.push(await bulk(ports.sink, BULK_BYTES));
     for (const [index, one] of underTest.entries()) {
       const cpuBefore = processCpuMs(one.server.pid);
-      figures[index]!.mbPerSecond.push(await bulk(one.sink, BULK_BYTES));
+      mbPerSecond[index]!.push(await bulk(one.sink, BULK_BYTES));
       cpuMs[index]! += (processCpuMs(one.server.pid) ?? NaN) - (cpuBefore ?? NaN);
     }
   }
-  for (const [index, ms] of cpuMs.entries()) {
-    if (Number.isFinite(ms)) figures[index]!.cpuMsPerGb = ms / ((BULK_RUNS * BULK_BYTES) / 1e9);
+  // Last, since pinning cannot be undone from here: the same round trips with every process on
+  // one CPU, where a wake-up is a context switch and not a wake-up of another (idle) CPU.
+  const oneCpuSkipped = await pinToOneCpu(everyProcess);
+  const oneCpu =
+    oneCpuSkipped === undefined ? await roundTrips(ping, ports.echo, underTest) : undefined;
+  const figures = underTest.map((_, index): Figures => ({
+    latency: free.added[index]!,
+    ...(oneCpu === undefined ? {} : { latencyOneCpu: oneCpu.added[index]! }),
+    mbPerSecond: mbPerSecond[index]!,
+    ...(Number.isFinite(cpuMs[index])
+      ? { cpuMsPerGb: cpuMs[index]! / ((BULK_RUNS * BULK_BYTES) / 1e9) }
+      : {}),
+  }));
+  return {
+    directP50Us: free.directP50Us,
+    ...(oneCpu === undefined ? { oneCpuSkipped } : { directOneCpuP50Us: oneCpu.directP50Us }),
+    directMbPerSecond,
+    figures,
+  };
+}
+
+/**
+ * A warm-up, then PING_BLOCKS blocks: in each, direct's p50, then each proxy's added p50 without
+ * and with the toxic, as (the path's p50 − direct's p50 in the same block).
+ */
+async function roundTrips(
+  ping: (port: number, rounds: number) => Promise<number>,
+  directPort: number,
+  underTest: readonly ProxyUnderTest[],
+): Promise<{ directP50Us: number[]; added: Latency[] }> {
+  for (const port of [directPort, ...underTest.flatMap((one) => [one.echo, one.echoToxic])]) {
+    await ping(port, PING_WARMUP_ROUNDS);
   }
-  return { directP50Us, directMbPerSecond, figures };
+  const directP50Us: number[] = [];
+  const added = underTest.map((): Latency => ({ addedP50Us: [], addedToxicP50Us: [] }));
+  for (let block = 0; block < PING_BLOCKS; block += 1) {
+    const direct = await ping(directPort, PING_ROUNDS);
+    directP50Us.push(direct);
+    for (const [index, one] of underTest.entries()) {
+      added[index]!.addedP50Us.push((await ping(one.echo, PING_ROUNDS)) - direct);
+      added[index]!.addedToxicP50Us.push((await ping(one.echoToxic, PING_ROUNDS)) - direct);
+    }
+  }
+  return { directP50Us, added };
+}
+
+/** Pins every thread of every process to CPU 0 with taskset; the reason when it cannot. */
+async function pinToOneCpu(processes: readonly ChildProcess[]): Promise<string | undefined> {
+  if (availableParallelism() < 2) return "one CPU only: the figures above are already that";
+  const taskset = onPath("taskset", process.env.PATH ?? "");
+  if (taskset === undefined) return "no taskset on PATH (Debian package util-linux)";
+  for (const child of processes) {
+    if (child.pid === undefined) return "a process of the bench has no pid";
+    await run(taskset, ["--all-tasks", "--pid", "--cpu-list", "0", String(child.pid)]);
+  }
+  return undefined;
 }
 
 function report(
-  measured: Awaited<ReturnType<typeof measure>>,
+  measured: Measured,
   underTest: readonly ProxyUnderTest[],
   toxiproxyPath: string | undefined,
 ): void {
-  const { directP50Us, directMbPerSecond, figures } = measured;
+  const { directP50Us, directOneCpuP50Us, directMbPerSecond, figures } = measured;
   const direct = percentile(directMbPerSecond, 0.5);
   const load = loadavg()
     .map((value) => value.toFixed(2))
@@ -141,16 +200,29 @@ function report(
     `proxy bench: node ${process.version}, ${availableParallelism()} cores, load average ${load}; ` +
       "bench, client, servers (echo and sink) and each proxy in their own process",
   );
+  const latencyLines = (latencyOf: (one: Figures) => Latency | undefined): void => {
+    for (const [index, one] of underTest.entries()) {
+      const latency = latencyOf(figures[index]!);
+      if (latency === undefined) continue;
+      const { addedP50Us, addedToxicP50Us } = latency;
+      console.log(
+        `  ${one.describe}: adds ${range(addedP50Us)} µs (median ${median(addedP50Us)}), ` +
+          `${range(addedToxicP50Us)} µs with one 0 ms latency toxic (median ${median(addedToxicP50Us)})`,
+      );
+    }
+  };
   console.log(
     `round trip of ${PING_BYTES}-byte messages over one TCP_NODELAY connection, ${PING_BLOCKS} blocks of ${PING_ROUNDS} per path: ` +
       `direct p50 ${range(directP50Us)} µs`,
   );
-  for (const [index, one] of underTest.entries()) {
-    const { addedP50Us, addedToxicP50Us } = figures[index]!;
+  latencyLines((one) => one.latency);
+  if (directOneCpuP50Us === undefined) {
+    console.log(`the same on one CPU: skipped, ${measured.oneCpuSkipped}`);
+  } else {
     console.log(
-      `  ${one.describe}: adds ${range(addedP50Us)} µs (median ${median(addedP50Us)}), ` +
-        `${range(addedToxicP50Us)} µs with one 0 ms latency toxic (median ${median(addedToxicP50Us)})`,
+      `the same with every process pinned to CPU 0 (no wake-up of another CPU): direct p50 ${range(directOneCpuP50Us)} µs`,
     );
+    latencyLines((one) => one.latencyOneCpu);
   }
   console.log(
     `bulk ${BULK_BYTES / 2 ** 20} MiB in ${WRITE_BYTES / 1024} KiB writes into a discarding server, ${BULK_RUNS} runs, MB = 10^6 bytes: ` +
@@ -169,12 +241,18 @@ function report(
     console.log("no toxiproxy-server on PATH or in TOXIPROXY_SERVER: measured Spillway's only");
   }
   for (const [index, one] of underTest.entries()) {
-    const { addedP50Us, addedToxicP50Us, mbPerSecond } = figures[index]!;
+    const { latency, latencyOneCpu, mbPerSecond } = figures[index]!;
+    const oneCpu =
+      latencyOneCpu === undefined
+        ? ""
+        : ` ${one.label}.added_latency_one_cpu_p50_us=${median(latencyOneCpu.addedP50Us)}` +
+          ` ${one.label}.added_latency_toxic_one_cpu_p50_us=${median(latencyOneCpu.addedToxicP50Us)}`;
     console.log(
-      `${one.label}.added_latency_p50_us=${median(addedP50Us)} ` +
-        `${one.label}.added_latency_toxic_p50_us=${median(addedToxicP50Us)} ` +
+      `${one.label}.added_latency_p50_us=${median(latency.addedP50Us)} ` +
+        `${one.label}.added_latency_toxic_p50_us=${median(latency.addedToxicP50Us)} ` +
         `${one.label}.throughput_mb_s=${percentile(mbPerSecond, 0.5).toFixed(1)}` +
-        (index === 0 ? ` direct.throughput_mb_s=${direct.toFixed(1)}` : ""),
+        (index === 0 ? ` direct.throughput_mb_s=${direct.toFixed(1)}` : "") +
+        oneCpu,
     );
   }
 }
@@ -193,26 +271,38 @@ async function startProxy(
   });
   let stderr = "";
   server.stderr?.on("data", (data: Buffer) => (stderr += data.toString()));
-  const url = `http://127.0.0.1:${apiPort}`;
+  const toxiproxy = new Toxiproxy(`http://127.0.0.1:${apiPort}`);
   try {
-    await waitForApi(url, server, () => stderr);
-    const echo = await createProxy(url, "bench-echo", ports.echo);
-    const echoToxic = await createProxy(url, "bench-echo-toxic", ports.echo);
-    await post(url, "/proxies/bench-echo-toxic/toxics", {
+    await waitForApi(toxiproxy, server, () => stderr);
+    const echo = await createProxy(toxiproxy, "bench-echo", ports.echo);
+    const echoToxic = await createProxy(toxiproxy, "bench-echo-toxic", ports.echo);
+    await echoToxic.addToxic({
       name: "zero-latency",
       type: "latency",
       stream: "downstream",
+      toxicity: 1,
       attributes: { latency: 0, jitter: 0 },
     });
-    const sink = await createProxy(url, "bench-sink", ports.sink);
-    return { label, describe, server, echo, echoToxic, sink };
+    const sink = await createProxy(toxiproxy, "bench-sink", ports.sink);
+    return {
+      label,
+      describe,
+      server,
+      echo: portOf(echo),
+      echoToxic: portOf(echoToxic),
+      sink: portOf(sink),
+    };
   } catch (error) {
     await stopChild(server);
     throw new Error(`${describe}: ${(error as Error).message}`, { cause: error });
   }
 }
 
-async function waitForApi(url: string, server: ChildProcess, stderr: () => string): Promise<void> {
+async function waitForApi(
+  toxiproxy: Toxiproxy,
+  server: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
   const deadline = performance.now() + SERVER_READY_MS;
   while (performance.now() < deadline) {
     if (server.exitCode !== null || server.signalCode !== null) {
@@ -220,57 +310,48 @@ async function waitForApi(url: string, server: ChildProcess, stderr: () => strin
         `exited (${server.exitCode ?? server.signalCode}) before serving: ${stderr()}`,
       );
     }
-    const ready = await fetch(`${url}/version`).then(
-      (response) => response.ok,
+    const ready = await toxiproxy.getVersion().then(
+      () => true,
       () => false,
     );
     if (ready) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`API at ${url} not answering after ${SERVER_READY_MS} ms: ${stderr()}`);
+  throw new Error(
+    `API at ${toxiproxy.host} not answering after ${SERVER_READY_MS} ms: ${stderr()}`,
+  );
 }
 
-async function post(url: string, path: string, body: unknown): Promise<unknown> {
-  const response = await fetch(`${url}${path}`, { method: "POST", body: JSON.stringify(body) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${path} answered ${response.status}: ${text}`);
-  return JSON.parse(text) as unknown;
-}
-
-async function createProxy(url: string, name: string, upstreamPort: number): Promise<number> {
-  const { listen } = (await post(url, "/proxies", {
+/** A proxy on a free loopback port to `upstreamPort`. */
+async function createProxy(
+  toxiproxy: Toxiproxy,
+  name: string,
+  upstreamPort: number,
+): Promise<Proxy> {
+  return toxiproxy.createProxy({
     name,
     listen: "127.0.0.1:0",
     upstream: `127.0.0.1:${upstreamPort}`,
-  })) as { listen: string };
-  return Number(listen.slice(listen.lastIndexOf(":") + 1));
+  });
 }
+
+const portOf = (proxy: Proxy): number => splitHostPort(proxy.listen).port;
 
 /** TOXIPROXY_SERVER when set, else a `toxiproxy-server` on PATH, else undefined. */
 function findToxiproxyServer(): string | undefined {
   const given = process.env.TOXIPROXY_SERVER;
   if (given !== undefined && given !== "") return given;
-  for (const folder of (process.env.PATH ?? "").split(delimiter)) {
-    const candidate = join(folder, "toxiproxy-server");
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not in this folder.
-    }
-  }
-  return undefined;
+  return onPath("toxiproxy-server", process.env.PATH ?? "");
 }
 
 /** User and system CPU ms of a process so far, from /proc; undefined where there is none. */
 function processCpuMs(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux.
-    return (Number(fields[11]) + Number(fields[12])) / ticksPerMs;
-  } catch {
-    return undefined;
-  }
+  const stat = pid === undefined ? undefined : readStat(pid);
+  return stat === undefined ? undefined : (stat.cpuTicks * 1000) / PROC_TICKS_PER_SECOND;
+}
+
+async function run(command: string, args: readonly string[]): Promise<void> {
+  await promisify(execFile)(command, args);
 }
 
 async function freePort(): Promise<number> {

@@ -46,6 +46,8 @@ export class Link {
   private sourceEnded = false;
   /** The end reached the destination, or the link was stopped: nothing more flows. */
   private finished = false;
+  /** Called when each write has been handed to the kernel: one function for every write. */
+  private readonly written = (): void => this.resumeIfRoom();
 
   constructor(options: LinkOptions, toxics: readonly ConfiguredToxic[]) {
     this.direction = options.direction;
@@ -56,7 +58,6 @@ export class Link {
     this.sink = { receive: (chunk) => this.deliver(chunk), end: (kind) => this.finish(kind) };
     for (const toxic of toxics) this.addToxic(toxic);
     this.source.on("end", () => this.endSource("end"));
-    this.destination.on("drain", () => this.resumeIfRoom());
   }
 
   /** The source is gone: `end` after a FIN, `close` when it closed or failed without one. */
@@ -127,8 +128,9 @@ export class Link {
   }
 
   private write(data: Buffer): void {
-    this.destination.write(data);
-    // Not all taken by the kernel: read no more until the destination drains (reader.ts).
+    this.destination.write(data, this.written);
+    // Not all taken by the kernel: read no more until the pending writes have been (`written`),
+    // since a write on the fast path still uses the source's read buffer (reader.ts).
     if (this.destination.writableLength > 0) this.pauseSource();
   }
 

@@ -4,10 +4,8 @@
 // limits.readBufferBytes the first time a read fills it: larger reads mean fewer system calls and
 // events per byte in bulk, while a connection that only ever carries small messages never holds
 // the large one. The link that consumes a read either writes it on at once or copies it (link.ts).
-//
-// Writes to a proxied socket use a writable high-water mark of one byte, so a write that cannot
-// complete at once always ends with a 'drain': the link pauses its source while a write is
-// pending (the read buffer is still in use then) and resumes on that 'drain'.
+// While a write to the other socket is pending (the read buffer is still in use then), the link
+// pauses its source and resumes from the write's own callback (link.ts).
 import { Socket, type OnReadOpts } from "node:net";
 
 /** Node's net.Socket keeps its libuv handle here; it is not part of the typed API. */
@@ -29,7 +27,7 @@ export class SocketReader {
   }
 
   /** The socket options that make a socket read through this reader. */
-  socketOptions(): { onread: OnReadOpts; allowHalfOpen: true; writableHighWaterMark: 1 } {
+  socketOptions(): { onread: OnReadOpts; allowHalfOpen: true } {
     return {
       onread: {
         // Asked after every read for the buffer of the next one.
@@ -45,7 +43,6 @@ export class SocketReader {
         },
       },
       allowHalfOpen: true,
-      writableHighWaterMark: 1,
     };
   }
 
@@ -73,9 +70,8 @@ export function readingSocket(reader: SocketReader): Socket {
  * accepted Socket object lets go of the connection and is destroyed, which also takes it off the
  * server's connection count; the proxy tracks its connections itself (proxy.ts). The move uses
  * Node's internal `_handle`; where it is not possible (a socket that has started reading, or a
- * Node that changed the internal) this throws, and the proxy refuses that connection (proxy.ts).
- * The accepted socket is not kept as a slower fallback: a link pauses its source until a write
- * drains, which only a writable high-water mark of one byte guarantees (above).
+ * Node that changed the internal) this throws, and the proxy refuses that connection (proxy.ts):
+ * links read only through a SocketReader, so the accepted socket is not kept as a fallback.
  */
 export function adoptAccepted(accepted: Socket, reader: SocketReader): Socket {
   const handle = (accepted as unknown as WithHandle)._handle;

@@ -2,6 +2,7 @@
 // straight on. These tests change a connection's toxics while it is live and check that no byte
 // is lost, repeated or reordered at the switch, and that the toxic governs what follows it.
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import net from "node:net";
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import {
   embeddedToxiproxy,
   portOf,
   roundTripMs,
+  sendingServer,
   settlesWithin,
   sleep,
   tcpServer,
@@ -18,7 +20,10 @@ import {
   type Client,
   type TcpServer,
 } from "./helpers.ts";
-import { adoptAccepted, SocketReader } from "../../harness/toxiproxy/reader.ts";
+import { createRng, realClock } from "../../harness/toxiproxy/clock.ts";
+import { DEFAULT_TOXIPROXY_LIMITS } from "../../harness/toxiproxy/limits.ts";
+import { Link } from "../../harness/toxiproxy/link.ts";
+import { adoptAccepted, readingSocket, SocketReader } from "../../harness/toxiproxy/reader.ts";
 
 /** Bytes that do not repeat with any power-of-two period, so a reused buffer shows. */
 function patterned(bytes: number, seed: number): Buffer {
@@ -204,5 +209,47 @@ describe("adopting an accepted socket", () => {
       defer(() => new Promise<void>((done) => server.close(() => done())));
     });
     expect(String(await refused)).toMatch(/adoptAccepted: .*started reading/);
+  });
+});
+
+describe("a link's back-pressure", () => {
+  const defer = useCleanup();
+
+  it("resumes a paused source when its pending write is taken, whatever the destination's high-water mark", async () => {
+    // A destination whose high-water mark is far above what is ever pending never emits 'drain':
+    // the link must resume from the writes themselves, or this transfer stalls for good.
+    const payload = patterned(8 * 1024 * 1024, 3);
+    const chunks: Buffer[] = [];
+    let arrived: () => void = () => {};
+    const done = new Promise<void>((resolve) => (arrived = resolve));
+    const sink = await tcpServer(defer, (socket) => {
+      // Not reading at first fills the kernel's buffers, so the link's writes go pending.
+      socket.pause();
+      setTimeout(() => socket.resume(), 100);
+      socket.on("data", (data: Buffer) => chunks.push(data));
+      socket.on("end", () => arrived());
+    });
+    const sender = await sendingServer(defer, payload);
+    const reader = new SocketReader(DEFAULT_TOXIPROXY_LIMITS.readBufferBytes);
+    const source = readingSocket(reader);
+    // Node passes stream options through; its typings do not list them for a Socket.
+    const destination = new net.Socket({
+      writableHighWaterMark: 64 * 1024 * 1024,
+    } as net.SocketConstructorOpts);
+    defer(() => source.destroy());
+    defer(() => destination.destroy());
+    destination.connect(sink.port, "127.0.0.1");
+    await once(destination, "connect");
+    const env = { clock: realClock, rng: createRng(1), limits: DEFAULT_TOXIPROXY_LIMITS };
+    const link = new Link(
+      { direction: "downstream", source, destination, env, onToxicEnd: () => {} },
+      [],
+    );
+    reader.attach((view) => link.read(view));
+    source.connect(sender.port, "127.0.0.1");
+    await done;
+    const data = Buffer.concat(chunks);
+    expect(data.length).toBe(payload.length);
+    expect(sha256(data)).toBe(sha256(payload));
   });
 });

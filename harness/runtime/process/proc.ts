@@ -13,7 +13,12 @@ export interface ProcStat {
   pgrp: number;
   /** Clock ticks after boot: with the pid, identifies one process even if pids are reused. */
   startTime: string;
+  /** CPU time spent so far, user plus system, in clock ticks (USER_HZ, 100 a second on Linux). */
+  cpuTicks: number;
 }
+
+/** Clock ticks a second in /proc (USER_HZ): 100 on every Linux architecture Node supports. */
+export const PROC_TICKS_PER_SECOND = 100;
 
 /** The text of /proc/<pid>/stat, parsed; undefined when it is not one. */
 export function parseStat(text: string): ProcStat | undefined {
@@ -21,10 +26,12 @@ export function parseStat(text: string): ProcStat | undefined {
   const commandEnd = text.lastIndexOf(")");
   const fields = text.slice(commandEnd + 2).split(" ");
   const [state, ppid, pgrp] = fields;
+  const [userTicks, systemTicks] = [fields[11], fields[12]];
   const startTime = fields[19];
   if (state === undefined || pgrp === undefined || startTime === undefined) return undefined;
   const command = text.slice(text.indexOf("(") + 1, commandEnd);
-  return { command, state, ppid: Number(ppid), pgrp: Number(pgrp), startTime };
+  const cpuTicks = Number(userTicks) + Number(systemTicks);
+  return { command, state, ppid: Number(ppid), pgrp: Number(pgrp), startTime, cpuTicks };
 }
 
 export function readStat(pid: number): ProcStat | undefined {

@@ -28,7 +28,7 @@ function isExecutableFile(file: string): boolean {
 }
 
 /** `program` resolved against `pathVariable` (as a shell would), or undefined. */
-function onPath(program: string, pathVariable: string): string | undefined {
+export function onPath(program: string, pathVariable: string): string | undefined {
   for (const dir of pathVariable.split(path.delimiter)) {
     const candidate = path.join(dir === "" ? "." : dir, program);
     if (isExecutableFile(candidate)) return path.resolve(candidate);
