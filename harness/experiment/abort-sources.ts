@@ -11,8 +11,8 @@ import { IntervalSet } from "../ledger/interval-set.ts";
 import { computeLedger, type LedgerDelivery } from "../ledger/ledger.ts";
 import type { RunningTopology } from "../runtime/runtime.ts";
 import type { AbortSources } from "./abort.ts";
-import type { Experiment } from "./definition.ts";
 import { ledgerStreams, withinWindow } from "./ledger-input.ts";
+import { referenceMemoryCapMb } from "./memory-cap.ts";
 import { ledgerGraceMs } from "./phases/verdict.ts";
 import type { RunState } from "./run-state.ts";
 
@@ -111,19 +111,6 @@ export function referenceAbortSources(state: RunState): AbortSources {
     memoryCapMb: (service) => referenceMemoryCapMb(state.experiment, service),
     missingEvents: (olderThanMs) => missing.count(olderThanMs),
   };
-}
-
-/** A service's memory cap: its `memoryCapMb`, else, for the buffer, the bounded-buffer bound. */
-export function referenceMemoryCapMb(
-  experiment: Experiment,
-  service: string,
-  bufferService: string | null = "buffer",
-): number | undefined {
-  const { topology } = experiment;
-  return (
-    topology.memoryCapMb?.[service] ??
-    (service === bufferService ? topology.maxBufferMemoryMb : undefined)
-  );
 }
 
 /** A service's memory now, in MB, from the OS (or the simulator's model): of a run or a target. */

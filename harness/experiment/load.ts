@@ -20,7 +20,7 @@ import {
   type FaultStep,
 } from "./definition.ts";
 import { abortProblems } from "./abort.ts";
-import { referenceMemoryCapMb } from "./abort-sources.ts";
+import { referenceMemoryCapMb } from "./memory-cap.ts";
 import { referenceTopology } from "./reference-topology.ts";
 
 export const EXPERIMENTS_DIR = fileURLToPath(new URL("../../experiments/", import.meta.url));

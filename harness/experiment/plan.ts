@@ -8,11 +8,12 @@ import { resolveLimits } from "../../pipeline/core/limits.ts";
 import { formatFaultParams } from "../faults/params.ts";
 import { faultKind } from "../faults/registry.ts";
 import { parseTopology } from "../runtime/topology.ts";
-import type { LoadedTarget } from "../target/load.ts";
+import { targetMemoryCapMb, type LoadedTarget } from "../target/load.ts";
 import type { Readiness, TargetService } from "../target/schema.ts";
 import type { Experiment, FaultStep, MethodStep } from "./definition.ts";
 import { formatCondition } from "./abort.ts";
 import { formatDuration } from "./duration.ts";
+import { referenceMemoryCapMb } from "./memory-cap.ts";
 import { methodOrder } from "./phases/method.ts";
 import { referenceSpecOf } from "./phases/start.ts";
 import { referenceTopology } from "./reference-topology.ts";
@@ -37,7 +38,8 @@ export interface PlannedService {
   /** The reference pipeline's role it plays. */
   role?: string;
   ready?: string;
-  memoryMbMax?: number;
+  /** The memory cap its `memory` abort condition and the report read (memory-cap.ts). */
+  memoryCapMb?: number;
 }
 
 export interface PlannedLink {
@@ -174,6 +176,10 @@ export function referenceRun(
   };
 }
 
+/** A planned service's memory cap, where it has one. */
+const capOf = (capMb: number | undefined): Pick<PlannedService, "memoryCapMb"> =>
+  capMb === undefined ? {} : { memoryCapMb: capMb };
+
 const kibibytes = (bytes: number): string => `${(bytes / 1024).toLocaleString("en-US")} KiB`;
 
 const RUNS_AS: Record<ReferenceRuntime["runtime"], string> = {
@@ -205,7 +211,7 @@ export function referencePlan(
         : `node pipeline/host/main.ts as the ${service.component}`,
     role: service.component,
     ready: "GET /healthz",
-    ...(caps[service.name] === undefined ? {} : { memoryMbMax: caps[service.name] }),
+    ...capOf(referenceMemoryCapMb(experiment, service.name)),
   }));
   const through = !needsProxies(experiment)
     ? null
@@ -254,12 +260,12 @@ function describeReadiness(ready: Readiness | undefined): string | undefined {
   return `a log line matching /${ready.logLine}/`;
 }
 
-function targetService(service: TargetService): PlannedService {
+function targetService(service: TargetService, capMb: number | undefined): PlannedService {
   const common = {
     name: service.name,
     ...(service.component === undefined ? {} : { role: service.component }),
     ...(service.ready === undefined ? {} : { ready: describeReadiness(service.ready)! }),
-    ...(service.memoryMbMax === undefined ? {} : { memoryMbMax: service.memoryMbMax }),
+    ...capOf(capMb),
   };
   if (service.process !== undefined)
     return { ...common, kind: "process", runs: service.process.command.join(" ") };
@@ -294,7 +300,12 @@ export function targetPlan(
     sections: [
       { kind: "runs", on: `target ${spec.name} (${target.file})`, runs },
       timing(experiment),
-      { kind: "services", services: spec.services.map(targetService) },
+      {
+        kind: "services",
+        services: spec.services.map((service) =>
+          targetService(service, targetMemoryCapMb(experiment, target, service.name)),
+        ),
+      },
       {
         kind: "links",
         through:
@@ -380,7 +391,7 @@ const FORMATTERS: { [Kind in PlanSection["kind"]]: Formatter<Kind> } = {
     title: "services, in start order",
     lines: section.services.map(
       (service) =>
-        `${service.name}: ${service.kind}, ${service.runs}${service.role === undefined ? "" : `; role ${service.role}`}${service.ready === undefined ? "" : `; ready: ${service.ready}`}${service.memoryMbMax === undefined ? "" : `; memory ${service.memoryMbMax} MB`}`,
+        `${service.name}: ${service.kind}, ${service.runs}${service.role === undefined ? "" : `; role ${service.role}`}${service.ready === undefined ? "" : `; ready: ${service.ready}`}${service.memoryCapMb === undefined ? "" : `; memory cap ${service.memoryCapMb} MB`}`,
     ),
   }),
   links: (section) => ({

@@ -11,7 +11,7 @@ import { ExperimentError, formatPath, parseWithSchema } from "../experiment/defi
 import type { Experiment } from "../experiment/definition.ts";
 import { loadExperiment, namesProblems, readDefinition } from "../experiment/load.ts";
 import { abortProblems } from "../experiment/abort.ts";
-import { referenceMemoryCapMb } from "../experiment/abort-sources.ts";
+import { memoryCapMb } from "../experiment/memory-cap.ts";
 import { ingressSchema } from "./ingress/index.ts";
 import { egressSchema } from "./recorders/launch.ts";
 import {
@@ -404,23 +404,19 @@ function sinkFaultProblems(experiment: Experiment, target: LoadedTarget): string
   });
 }
 
-/** Checks an experiment's faults, caps and expectations against a target's names. */
-/**
- * A service's memory cap on a target: the experiment's `memoryCapMb`, else the target's
- * `memoryMbMax`, else, for the service playing the buffer, the bounded-buffer bound.
- */
+/** A service's memory cap on a target (harness/experiment/memory-cap.ts): bounds from its file. */
 export function targetMemoryCapMb(
   experiment: Experiment,
   target: LoadedTarget,
   service: string,
 ): number | undefined {
-  return (
-    experiment.topology.memoryCapMb?.[service] ??
-    target.spec.services.find((entry) => entry.name === service)?.memoryMbMax ??
-    referenceMemoryCapMb(experiment, service, servicePlaying(target, "buffer")?.name ?? null)
-  );
+  return memoryCapMb(experiment, service, {
+    bufferService: servicePlaying(target, "buffer")?.name ?? null,
+    memoryMbMax: target.spec.services.find((entry) => entry.name === service)?.memoryMbMax,
+  });
 }
 
+/** Checks an experiment's faults, caps and expectations against a target's names. */
 export function checkExperimentOnTarget(
   experiment: Experiment,
   target: LoadedTarget,

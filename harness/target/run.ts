@@ -215,17 +215,15 @@ function referenceEvidence(
   state.observer = observer;
   observer.start();
   let stopping: Promise<void> | undefined;
+  const memoryCapMb = (service: string) => targetMemoryCapMb(state.experiment, target, service);
   return {
-    abortSources: {
-      ...referenceAbortSources(state),
-      memoryCapMb: (service) => targetMemoryCapMb(state.experiment, target, service),
-    },
+    abortSources: { ...referenceAbortSources(state), memoryCapMb },
     health: () => observer.health(),
     bufferFill: () => (observer.latestBuffer()?.bytes ?? 0) / state.limits.maxBufferBytes,
     drain: () => drain(state),
     watchRecovery: () => watchRecoveryTail(state),
     stop: () => (stopping ??= observer.stop()),
-    settle: () => settleVerdict(state),
+    settle: () => settleVerdict(state, memoryCapMb),
   };
 }
 

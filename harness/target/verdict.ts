@@ -39,7 +39,7 @@ import {
   type LedgerStream,
 } from "../ledger/ledger.ts";
 import type { WorkloadRecord } from "../workload/record.ts";
-import { routeEgresses } from "./load.ts";
+import { routeEgresses, targetMemoryCapMb } from "./load.ts";
 import type { TargetObserver } from "./observer.ts";
 import type { StartedTarget } from "./topology.ts";
 
@@ -234,7 +234,7 @@ function worst(results: InvariantResult[]): InvariantResult {
 /**
  * The run's time series (series-build.ts) on a target: events as the first routed egress's ledger
  * settled them, the backlog measured from outside as the buffer, memory from the OS against each
- * service's bound, health by each service's probe.
+ * service's cap as the abort conditions read it (targetMemoryCapMb), health by each probe.
  */
 function targetSeries(
   state: RunState,
@@ -243,10 +243,6 @@ function targetSeries(
   backlog: BacklogReading[],
 ): RunSeries {
   const { experiment } = state;
-  const capsMb = experiment.topology.memoryCapMb ?? {};
-  const boundOf = new Map(
-    started.target.spec.services.map((service) => [service.name, service.memoryMbMax]),
-  );
   return buildSeries({
     startedAt: state.started,
     endedAt: state.clock.now(),
@@ -260,7 +256,7 @@ function targetSeries(
     },
     memory: observer.memoryOverTime().map(({ service, readings }) => ({
       service,
-      capMb: boundOf.get(service) ?? capsMb[service] ?? null,
+      capMb: targetMemoryCapMb(experiment, started.target, service) ?? null,
       readingsMb: readings.map((reading) => ({ at: reading.at, value: reading.mb })),
     })),
     health: observer.healthSamples,
@@ -392,6 +388,9 @@ export async function settleTargetVerdict(
         : [],
     );
   const peaks = new Map(observer.memoryPeaks().map((peak) => [peak.service, peak]));
+  // bounded-buffer judges each declared bound, `memoryMbMax`, not the cap the series charts: a
+  // cap the experiment sets kills, and that kill is a breach of its own (docs/targets.md,
+  // "Bounds").
   const bounds = {
     memory: target.spec.services
       .filter((service) => service.memoryMbMax !== undefined)

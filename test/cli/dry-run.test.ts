@@ -91,7 +91,7 @@ describe("spillway run --dry-run", () => {
     expect(result.exitCode).toBe(0);
     const lines = result.stdout.split("\n").map((line) => line.trim());
     expect(lines.find((line) => line.startsWith("relay-a: "))).toMatch(
-      /^relay-a: process, rsyslogd -n -f \{\{spillway\.file\.rsyslog\.conf\}\}.*; ready: TCP connect to port syslog; memory 256 MB$/,
+      /^relay-a: process, rsyslogd -n -f \{\{spillway\.file\.rsyslog\.conf\}\}.*; ready: TCP connect to port syslog; memory cap 256 MB$/,
     );
     expect(lines.some((line) => line.startsWith("relay-b: process, rsyslogd"))).toBe(true);
     expect(result.stdout).toContain("links, each through the embedded fault proxy:");

@@ -50,6 +50,9 @@ describe.skipIf(!available)("shipped targets", () => {
       // The target's memoryMbMax is 80: the brake is 72 MB of Redis's RSS, read from the OS.
       expect(journal.abort!.reading).toMatchObject({ unit: "MB", bound: 72, service: "redis" });
       expect(journal.abort!.reading.value).toBeGreaterThan(72);
+      // The report charts the cap the brake read (harness/experiment/memory-cap.ts).
+      const charted = journal.series!.memory.find((entry) => entry.service === "redis");
+      expect(charted?.capMb).toBe(80);
       // Redis grows whether or not the consumer's link is down (read entries stay in the
       // stream), so the brake may trip before the fault or during it: either way every fault
       // that went in was healed.

@@ -21,6 +21,7 @@ import { firstOf } from "../../faults/targets.ts";
 import type { Verdict } from "../journal.ts";
 import { configEvidence } from "../config-evidence.ts";
 import { ledgerStreams, withinWindow } from "../ledger-input.ts";
+import { referenceMemoryCapMb, type MemoryCap } from "../memory-cap.ts";
 import type { RunState } from "../run-state.ts";
 import type { RunSeries } from "../series.ts";
 import {
@@ -112,11 +113,13 @@ function judgeRecovery(state: RunState, readings: BacklogReading[]) {
   };
 }
 
-/** The run's time series (series-build.ts) from the ledger's streams and the observer's readings. */
-function referenceSeries(state: RunState, streams: SettledStream[]): RunSeries {
+/**
+ * The run's time series (series-build.ts) from the ledger's streams and the observer's readings,
+ * each service's memory against its cap as `memoryCapMb` (memory-cap.ts) gives it.
+ */
+function referenceSeries(state: RunState, streams: SettledStream[], capMb: MemoryCap): RunSeries {
   const { topology, observer } = state.running();
   const { experiment, limits } = state;
-  const bufferService = firstOf(topology, "buffer").name;
   const caps = experiment.topology.memoryCapMb ?? {};
   const readingsOf = new Map<string, Reading[]>();
   const addReading = (service: string, at: number, value: number): void => {
@@ -128,14 +131,6 @@ function referenceSeries(state: RunState, streams: SettledStream[]): RunSeries {
     addReading(sample.service, sample.at, sample.rssMb);
   // The reading that crossed a cap may fall between samples: it is a reading too.
   for (const event of observer.memoryExceeded) addReading(event.service, event.at, event.rssMb);
-  const capOf = (service: string): number | null => {
-    const bounds = [
-      caps[service],
-      service === bufferService ? experiment.topology.maxBufferMemoryMb : undefined,
-    ];
-    const declared = bounds.filter((bound): bound is number => bound !== undefined);
-    return declared.length === 0 ? null : Math.min(...declared);
-  };
   const memoryServices = new Set([...readingsOf.keys(), ...Object.keys(caps)]);
   // The high-water marks say what the buffer held between two samples, and when.
   const samples = observer.bufferSamples;
@@ -158,7 +153,7 @@ function referenceSeries(state: RunState, streams: SettledStream[]): RunSeries {
     },
     memory: [...memoryServices].map((service) => ({
       service,
-      capMb: capOf(service),
+      capMb: capMb(service) ?? null,
       readingsMb: readingsOf.get(service) ?? [],
     })),
     health: observer.healthSamples,
@@ -170,7 +165,14 @@ function referenceSeries(state: RunState, streams: SettledStream[]): RunSeries {
   });
 }
 
-export async function settleVerdict(state: RunState): Promise<Verdict> {
+/**
+ * Settles the ledger and checks the invariants. `capMb` is the memory cap the run's abort
+ * conditions read, charted in the series: the reference pipeline's unless a target plays it.
+ */
+export async function settleVerdict(
+  state: RunState,
+  capMb: MemoryCap = (service) => referenceMemoryCapMb(state.experiment, service),
+): Promise<Verdict> {
   const { topology, workload, observer, jobs } = state.running();
   const { experiment, limits, clock } = state;
   const services = topology.services.map((service) => ({
@@ -204,7 +206,7 @@ export async function settleVerdict(state: RunState): Promise<Verdict> {
       settledStreams.push(settledStream(stream, settled));
     },
   });
-  state.series = referenceSeries(state, settledStreams);
+  state.series = referenceSeries(state, settledStreams, capMb);
   const recovery = judgeRecovery(state, backlogReadings(observer, owed, deliveries, drops));
   /** The ledger of the events produced within [from, to] only. */
   const ledgerWithin = (from: number, to: number) =>
