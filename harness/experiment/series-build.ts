@@ -143,19 +143,21 @@ function eventSeries(
   >;
   const lostOf = new Map<string, number[]>();
   for (const stream of streams) {
+    let tenantLost: number[] | undefined;
+    if (!stream.classes.lost.isEmpty()) {
+      tenantLost = lostOf.get(stream.tenant);
+      if (tenantLost === undefined) lostOf.set(stream.tenant, (tenantLost = zeros()));
+    }
     for (const name of EVENT_CLASSES) {
       const counts = events[name];
+      // A lost event is counted once, into the total and its tenant's row at the same time.
+      const alsoInto = name === "lost" ? tenantLost : undefined;
       countByRun(stream.classes[name], stream.runs, (run, count) => {
-        counts[bucketOf(run.firstAt)]! += count;
+        const bucket = bucketOf(run.firstAt);
+        counts[bucket]! += count;
+        if (alsoInto !== undefined) alsoInto[bucket]! += count;
       });
     }
-    if (stream.classes.lost.isEmpty()) continue;
-    let tenantLost = lostOf.get(stream.tenant);
-    if (tenantLost === undefined) lostOf.set(stream.tenant, (tenantLost = zeros()));
-    const counts = tenantLost;
-    countByRun(stream.classes.lost, stream.runs, (run, count) => {
-      counts[bucketOf(run.firstAt)]! += count;
-    });
   }
   return { events, lostByTenant: lostByTenant(lostOf, buckets) };
 }
