@@ -75,28 +75,9 @@ export interface SeriesInput {
   events: readonly RuntimeEvent[];
 }
 
-/** The classes of one stream's events from the ledger's settlement of it (computeLedger's onStream). */
+/** One stream's events by class as the ledger settled them (computeLedger's onStream). */
 export function settledStream(stream: LedgerStream, settled: StreamSettlement): SettledStream {
-  const { produced } = stream;
-  const rejected = stream.rejected.intersection(produced);
-  const delivered = settled.expected.difference(settled.lost).difference(settled.declared);
-  const indeterminate = produced
-    .difference(rejected)
-    .difference(settled.expected)
-    .difference(settled.unconfigured);
-  return {
-    tenant: stream.tenant,
-    runs: stream.runs,
-    classes: {
-      produced,
-      acknowledged: stream.acked.intersection(produced),
-      rejected,
-      delivered,
-      declared: settled.declared,
-      lost: settled.lost,
-      indeterminate,
-    },
-  };
+  return { tenant: stream.tenant, runs: stream.runs, classes: settled };
 }
 
 /** Calls `add(run, count)` for the seqs of `set` within each run; both ascending, one pass. */
