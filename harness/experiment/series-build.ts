@@ -75,28 +75,9 @@ export interface SeriesInput {
   events: readonly RuntimeEvent[];
 }
 
-/** The classes of one stream's events from the ledger's settlement of it (computeLedger's onStream). */
+/** One stream's events by class as the ledger settled them (computeLedger's onStream). */
 export function settledStream(stream: LedgerStream, settled: StreamSettlement): SettledStream {
-  const { produced } = stream;
-  const rejected = stream.rejected.intersection(produced);
-  const delivered = settled.expected.difference(settled.lost).difference(settled.declared);
-  const indeterminate = produced
-    .difference(rejected)
-    .difference(settled.expected)
-    .difference(settled.unconfigured);
-  return {
-    tenant: stream.tenant,
-    runs: stream.runs,
-    classes: {
-      produced,
-      acknowledged: stream.acked.intersection(produced),
-      rejected,
-      delivered,
-      declared: settled.declared,
-      lost: settled.lost,
-      indeterminate,
-    },
-  };
+  return { tenant: stream.tenant, runs: stream.runs, classes: settled };
 }
 
 /** Calls `add(run, count)` for the seqs of `set` within each run; both ascending, one pass. */
@@ -143,19 +124,21 @@ function eventSeries(
   >;
   const lostOf = new Map<string, number[]>();
   for (const stream of streams) {
+    let tenantLost: number[] | undefined;
+    if (!stream.classes.lost.isEmpty()) {
+      tenantLost = lostOf.get(stream.tenant);
+      if (tenantLost === undefined) lostOf.set(stream.tenant, (tenantLost = zeros()));
+    }
     for (const name of EVENT_CLASSES) {
       const counts = events[name];
+      // A lost event is counted once, into the total and its tenant's row at the same time.
+      const alsoInto = name === "lost" ? tenantLost : undefined;
       countByRun(stream.classes[name], stream.runs, (run, count) => {
-        counts[bucketOf(run.firstAt)]! += count;
+        const bucket = bucketOf(run.firstAt);
+        counts[bucket]! += count;
+        if (alsoInto !== undefined) alsoInto[bucket]! += count;
       });
     }
-    if (stream.classes.lost.isEmpty()) continue;
-    let tenantLost = lostOf.get(stream.tenant);
-    if (tenantLost === undefined) lostOf.set(stream.tenant, (tenantLost = zeros()));
-    const counts = tenantLost;
-    countByRun(stream.classes.lost, stream.runs, (run, count) => {
-      counts[bucketOf(run.firstAt)]! += count;
-    });
   }
   return { events, lostByTenant: lostByTenant(lostOf, buckets) };
 }

@@ -60,14 +60,24 @@ export interface LedgerInput {
   onStream?: (stream: LedgerStream, settled: StreamSettlement) => void;
 }
 
-/** One stream's events by class, as the ledger settled them (produced, acked... are the stream's). */
+/**
+ * One stream's events by class, as the ledger settled them: each produced event is in exactly one
+ * of rejected, indeterminate, unconfigured, delivered, declared and lost (the last three make up
+ * expected), and the ledger's counts of these classes are these sets' sizes.
+ */
 export interface StreamSettlement {
+  produced: IntervalSet;
+  /** Acknowledged at ingress (and not rejected). */
+  acknowledged: IntervalSet;
+  rejected: IntervalSet;
   expected: IntervalSet;
-  lost: IntervalSet;
+  delivered: IntervalSet;
   /** Expected, not delivered, declared dropped. */
   declared: IntervalSet;
+  lost: IntervalSet;
   /** Acknowledged while no job covered their pair. */
   unconfigured: IntervalSet;
+  indeterminate: IntervalSet;
 }
 
 export const CATEGORIES = [
@@ -97,6 +107,18 @@ export const CATEGORIES = [
   "deliveredWithoutJob",
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
+
+/** The categories that are classes of a stream's produced events (StreamSettlement). */
+const SETTLED_CATEGORIES = [
+  "produced",
+  "expected",
+  "delivered",
+  "declared",
+  "lost",
+  "rejected",
+  "indeterminate",
+  "unconfigured",
+] as const satisfies ReadonlyArray<Category & keyof StreamSettlement>;
 export type Counts = Record<Category, number>;
 
 export interface LedgerReport {
@@ -432,33 +454,35 @@ export function computeLedger(input: LedgerInput): LedgerReport {
       input.graceMs,
     );
     const rejected = restrict(stream.rejected, produced);
-    const acked = without(restrict(stream.acked, produced), rejected);
-    const expected = restrict(acked, covered);
-    const unconfigured = restrict(acked, uncovered);
+    const acknowledged = without(restrict(stream.acked, produced), rejected);
+    const expected = restrict(acknowledged, covered);
+    const unconfigured = restrict(acknowledged, uncovered);
+    const indeterminate = without(without(without(produced, rejected), expected), unconfigured);
     const received = byStream.find(stream);
     const own = received?.own ?? NOTHING;
     const anywhere =
       received === undefined || received.foreign === null ? own : own.union(received.foreign);
     const missing = without(expected, own);
+    const delivered = without(expected, missing);
     const declaredMissing = restrict(missing, declared.get(key) ?? NOTHING);
     const lost = without(missing, declaredMissing);
     const deliveredWithoutJob = restrict(anywhere, uncovered);
+    const settled: StreamSettlement = {
+      produced,
+      acknowledged,
+      rejected,
+      expected,
+      delivered,
+      declared: declaredMissing,
+      lost,
+      unconfigured,
+      indeterminate,
+    };
 
-    tally.add(tenant, "produced", produced.size);
-    tally.add(tenant, "expected", expected.size);
-    tally.add(tenant, "delivered", expected.size - missing.size);
-    tally.add(tenant, "declared", declaredMissing.size);
-    tally.add(tenant, "lost", lost.size);
-    tally.add(tenant, "rejected", rejected.size);
-    tally.add(tenant, "unconfigured", unconfigured.size);
-    tally.add(
-      tenant,
-      "indeterminate",
-      produced.size - rejected.size - expected.size - unconfigured.size,
-    );
+    for (const category of SETTLED_CATEGORIES) tally.add(tenant, category, settled[category].size);
     tally.add(tenant, "unexpected", anywhere.size - restrict(anywhere, produced).size);
     tally.add(tenant, "deliveredWithoutJob", deliveredWithoutJob.size);
-    input.onStream?.(stream, { expected, lost, declared: declaredMissing, unconfigured });
+    input.onStream?.(stream, settled);
     pushSamples(lostSamples, stream, lost);
     pushSamples(deliveredWithoutJobSamples, stream, deliveredWithoutJob);
   }

@@ -4,9 +4,12 @@
 
 import { describe, expect, it } from "vitest";
 import { IntervalSet } from "../../harness/ledger/interval-set.ts";
+import { computeLedger, type LedgerStream } from "../../harness/ledger/ledger.ts";
 import {
   buildSeries,
+  EVENT_CLASSES,
   seriesFaults,
+  settledStream,
   type SeriesInput,
   type SettledStream,
 } from "../../harness/experiment/series-build.ts";
@@ -79,6 +82,73 @@ describe("buildSeries", () => {
     expect(series.events.delivered[2]).toBe(7);
     expect(Object.keys(series.lostByTenant)).toEqual(["a"]);
     expect(series.lostByTenant.a).toEqual(series.events.lost);
+  });
+
+  it("charts every class with the ledger's settlement of it, in the buckets its events were produced in", () => {
+    // Tenant a, 10 events a second for 10 s: 0..29 delivered, 30..39 declared, 40..49 and
+    // 60..79 lost, 50..59 acknowledged beside an unconfirmed job change (indeterminate),
+    // 80..89 rejected, 90..99 with no outcome (indeterminate). Tenant b, alike, has no job:
+    // its acknowledged events are unconfigured.
+    const ledgerStream = (tenant: string): LedgerStream => ({
+      tenant,
+      dataset: "http",
+      producer: "p0",
+      produced: IntervalSet.range(0, 99),
+      acked: IntervalSet.range(0, 79),
+      rejected: IntervalSet.range(80, 89),
+      unknown: IntervalSet.range(90, 99),
+      runs: [...stream(tenant, 10, 10, new IntervalSet()).runs],
+    });
+    const ranges = (from: number, to: number) => ({
+      tenant: "a",
+      dataset: "http",
+      producer: "p0",
+      ranges: [[from, to] as [number, number]],
+    });
+    const settled: SettledStream[] = [];
+    const ledger = computeLedger({
+      streams: [ledgerStream("a"), ledgerStream("b")],
+      deliveries: [{ destination: "sink-0/a", streams: [ranges(0, 29)] }],
+      drops: [
+        {
+          id: 0,
+          at: 0,
+          component: "pusher",
+          reason: "refused",
+          count: 10,
+          streams: [ranges(30, 39)],
+        },
+      ],
+      jobs: [
+        {
+          tenant: "a",
+          dataset: "http",
+          destination: "sink-0/a",
+          from: 0,
+          to: null,
+          unsettled: [[START + 5_500, START + 5_500]],
+        },
+      ],
+      graceMs: 50,
+      onStream: (stream, settlement) => settled.push(settledStream(stream, settlement)),
+    });
+    const series = buildSeries(input({ streams: settled }));
+    const total = (values: Array<number | null>) =>
+      values.reduce<number>((a, b) => a + (b ?? 0), 0);
+    for (const name of EVENT_CLASSES) {
+      const count = name === "acknowledged" ? 2 * 80 : ledger.totals[name];
+      expect(total(series.events[name]), name).toBe(count);
+    }
+    expect(ledger.totals).toMatchObject({
+      declared: 10,
+      lost: 30,
+      indeterminate: 30,
+      unconfigured: 80,
+    });
+    expect(series.events.lost).toEqual([0, 0, 0, 0, 10, 0, 10, 10, 0, 0]);
+    expect(series.events.indeterminate).toEqual([0, 0, 0, 0, 0, 10, 0, 0, 0, 20]);
+    expect(series.events.rejected).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 20, 0]);
+    expect(series.lostByTenant).toEqual({ a: series.events.lost });
   });
 
   it("keeps the tenants with most loss and sums the rest as other", () => {

@@ -126,47 +126,30 @@ function flowSpec(series: RunSeries): TimeChartSpec {
   };
 }
 
-function bufferSpec(series: RunSeries): TimeChartSpec {
-  const { buffer } = series;
+/** A quantity the buffer holds over time, under its bound if one is declared. */
+function heldSpec(
+  yName: string,
+  name: string,
+  values: Buckets,
+  bound: number | null,
+): TimeChartSpec {
   return {
-    yName: buffer.unit === "bytes" ? "bytes buffered" : "events owed",
-    lines: [
-      {
-        name: "held",
-        color: SERIES_COLORS.acknowledged,
-        values: buffer.held,
-        scale: 1,
-        kind: "line",
-      },
-    ],
-    bounds:
-      buffer.bound === null
-        ? []
-        : [{ name: "bound", value: buffer.bound, color: SERIES_COLORS.bound }],
+    yName,
+    lines: [{ name, color: SERIES_COLORS.acknowledged, values, scale: 1, kind: "line" }],
+    bounds: bound === null ? [] : [{ name: "bound", value: bound, color: SERIES_COLORS.bound }],
     instants: [],
   };
 }
 
+function bufferSpec(series: RunSeries): TimeChartSpec {
+  const { buffer } = series;
+  const yName = buffer.unit === "bytes" ? "bytes buffered" : "events owed";
+  return heldSpec(yName, "held", buffer.held, buffer.bound);
+}
+
 function buffersSpec(series: RunSeries): TimeChartSpec | null {
   const { buffers, buffersBound } = series.buffer;
-  if (buffers === null) return null;
-  return {
-    yName: "buffers held",
-    lines: [
-      {
-        name: "buffers",
-        color: SERIES_COLORS.acknowledged,
-        values: buffers,
-        scale: 1,
-        kind: "line",
-      },
-    ],
-    bounds:
-      buffersBound === null
-        ? []
-        : [{ name: "bound", value: buffersBound, color: SERIES_COLORS.bound }],
-    instants: [],
-  };
+  return buffers === null ? null : heldSpec("buffers held", "buffers", buffers, buffersBound);
 }
 
 function memorySpec(series: RunSeries): TimeChartSpec {

@@ -15,15 +15,8 @@ import {
   type StartedTestContainer,
 } from "testcontainers";
 import type { EventLog } from "../events.ts";
-import type {
-  ExitCause,
-  ExitStatus,
-  LogLine,
-  RestartOptions,
-  ServiceHandle,
-  ServiceState,
-} from "../runtime.ts";
-import { checkMemoryCap } from "../runtime.ts";
+import type { ExitCause, ExitStatus, LogLine, RestartOptions, ServiceHandle } from "../runtime.ts";
+import { ProgramService } from "../program-service.ts";
 import type { ServiceSpec } from "../topology.ts";
 import { describeHealth, pollHealthy } from "../process/health.ts";
 import type { ServiceLog } from "../process/service-log.ts";
@@ -128,25 +121,22 @@ export async function tolerate(call: Promise<unknown>, ...statuses: number[]): P
   }
 }
 
-export class ContainerService implements ServiceHandle {
-  readonly name: string;
+export class ContainerService extends ProgramService<Running> implements ServiceHandle {
   readonly component: ServiceSpec["component"];
   private readonly context: ServiceContext;
   private started: StartedTestContainer | undefined;
   private baseUrl: string | undefined;
   private hostPid: number | undefined;
-  private current: ServiceState = "exited";
-  private running: Running | undefined;
   private lastExit: ExitStatus = { code: null, signal: null };
   private expectedExit: ExitCause | undefined;
-  private memoryCapMb: number | undefined;
   private lastMemoryMb = 0;
   private capUpdates: Promise<void> = Promise.resolve();
   /** A container the cap has killed, until it is gone: nothing may start it before. */
   private dying: Promise<void> = Promise.resolve();
 
   constructor(spec: ServiceSpec, context: ServiceContext) {
-    ({ name: this.name, component: this.component, memoryCapMb: this.memoryCapMb } = spec);
+    super(spec.name, context.log, spec.memoryCapMb);
+    this.component = spec.component;
     this.context = context;
   }
 
@@ -166,18 +156,6 @@ export class ContainerService implements ServiceHandle {
     return this.running === undefined ? undefined : this.hostPid;
   }
 
-  state(): ServiceState {
-    return this.current;
-  }
-
-  logs(): readonly LogLine[] {
-    return this.context.log.lines();
-  }
-
-  logPath(): string {
-    return this.context.log.path;
-  }
-
   /** Memory in use as `docker stats` counts it (usage less inactive page cache). */
   async memoryBytes(): Promise<number | undefined> {
     const running = this.running;
@@ -187,9 +165,8 @@ export class ContainerService implements ServiceHandle {
     return bytes;
   }
 
-  setMemoryCap(megabytes: number | undefined): void {
-    checkMemoryCap(this.name, megabytes);
-    this.memoryCapMb = megabytes;
+  override setMemoryCap(megabytes: number | undefined): void {
+    super.setMemoryCap(megabytes);
     const running = this.running;
     if (running === undefined) return;
     // Over the cap by the last reading: dead now, as a process over its cap would be, so that
@@ -251,8 +228,7 @@ export class ContainerService implements ServiceHandle {
 
   /** Creates and starts a new container and waits until it is ready; on failure it is gone. */
   async start(): Promise<void> {
-    if (this.current !== "exited")
-      throw new Error(`service "${this.name}" is already ${this.current}`);
+    this.requireExited();
     const listen = await this.context.networking.listen(this.name);
     let attached: Promise<void> | undefined;
     const container = new ServiceContainer(this.context.launch.image, async (id) => {
@@ -442,13 +418,6 @@ export class ContainerService implements ServiceHandle {
       404,
       409,
     );
-  }
-
-  private requireRunning(action: string): Running {
-    if (this.running === undefined || this.current === "starting") {
-      throw new Error(`cannot ${action} service "${this.name}": it is ${this.current}`);
-    }
-    return this.running;
   }
 }
 

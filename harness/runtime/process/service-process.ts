@@ -6,15 +6,8 @@ import { execa, type ResultPromise } from "execa";
 import { mkdir, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventLog } from "../events.ts";
-import type {
-  ExitCause,
-  ExitStatus,
-  LogLine,
-  RestartOptions,
-  ServiceHandle,
-  ServiceState,
-} from "../runtime.ts";
-import { checkMemoryCap } from "../runtime.ts";
+import type { ExitCause, ExitStatus, RestartOptions, ServiceHandle } from "../runtime.ts";
+import { ProgramService } from "../program-service.ts";
 import type { ServiceSpec } from "../topology.ts";
 import { describeHealth, pollHealthy } from "./health.ts";
 import { watchMemoryCap } from "./memory-cap.ts";
@@ -79,21 +72,16 @@ export function readyPortOf(text: string): number | undefined {
   }
 }
 
-export class ProcessService implements ServiceHandle {
-  readonly name: string;
+export class ProcessService extends ProgramService<Running> implements ServiceHandle {
   readonly component: ServiceSpec["component"];
   private readonly launch: ServiceLaunch;
-  private readonly log: ServiceLog;
   private readonly events: EventLog;
   private readonly watchdog: Watchdog;
   private readonly limits: ProcessLimits;
   private port = 0;
-  private current: ServiceState = "exited";
-  private running: Running | undefined;
   private lastExit: ExitStatus = { code: null, signal: null };
   /** What the next exit is, if the harness caused it. */
   private expectedExit: ExitCause | undefined;
-  private memoryCapMb: number | undefined;
   private memoryWatch: NodeJS.Timeout | undefined;
 
   constructor(
@@ -106,11 +94,9 @@ export class ProcessService implements ServiceHandle {
       limits: ProcessLimits;
     },
   ) {
-    this.name = spec.name;
+    super(spec.name, context.log, spec.memoryCapMb);
     this.component = spec.component;
-    this.memoryCapMb = spec.memoryCapMb;
     this.launch = context.launch;
-    this.log = context.log;
     this.events = context.events;
     this.watchdog = context.watchdog;
     this.limits = context.limits;
@@ -131,27 +117,9 @@ export class ProcessService implements ServiceHandle {
     return pid === undefined ? undefined : readRssBytes(pid);
   }
 
-  state(): ServiceState {
-    return this.current;
-  }
-
-  logs(): readonly LogLine[] {
-    return this.log.lines();
-  }
-
-  logPath(): string {
-    return this.log.path;
-  }
-
-  setMemoryCap(megabytes: number | undefined): void {
-    checkMemoryCap(this.name, megabytes);
-    this.memoryCapMb = megabytes;
-  }
-
   /** Starts the process and waits until it is ready; on failure it is killed and this throws. */
   async start(): Promise<void> {
-    if (this.current !== "exited")
-      throw new Error(`service "${this.name}" is already ${this.current}`);
+    this.requireExited();
     const deadline = Date.now() + this.limits.readyTimeoutMs;
     const running = this.spawn();
     const outcome = await within(
@@ -327,13 +295,6 @@ export class ProcessService implements ServiceHandle {
     if (this.running === undefined) return;
     this.expectedExit ??= "requested";
     this.running.subprocess.kill("SIGKILL");
-  }
-
-  private requireRunning(action: string): Running {
-    if (this.running === undefined || this.current === "starting") {
-      throw new Error(`cannot ${action} service "${this.name}": it is ${this.current}`);
-    }
-    return this.running;
   }
 }
 

@@ -41,12 +41,10 @@ import type { ServiceLog } from "../../runtime/process/service-log.ts";
 import type {
   ExitCause,
   ExitStatus,
-  LogLine,
   RestartOptions,
   ServiceHandle,
-  ServiceState,
 } from "../../runtime/runtime.ts";
-import { checkMemoryCap } from "../../runtime/runtime.ts";
+import { ProgramService } from "../../runtime/program-service.ts";
 import type { TargetServiceLimits } from "./process-service.ts";
 import {
   describeProbe,
@@ -106,8 +104,7 @@ function harnessUser(): string | undefined {
     : `${process.getuid()}:${process.getgid()}`;
 }
 
-export class TargetContainerService implements ServiceHandle {
-  readonly name: string;
+export class TargetContainerService extends ProgramService<Running> implements ServiceHandle {
   readonly component = "target" as const;
   private readonly options: TargetContainerOptions;
   private readonly limits: TargetServiceLimits;
@@ -117,16 +114,13 @@ export class TargetContainerService implements ServiceHandle {
   /** Settles once a creation in flight has settled (and `container` is set if it succeeded). */
   private creating: Promise<void> = Promise.resolve();
   private released = false;
-  private current: ServiceState = "exited";
-  private running: Running | undefined;
   private lastExit: ExitStatus = { code: null, signal: null };
   /** What the next exit is, if the harness caused it. */
   private expectedExit: ExitCause | undefined;
-  private memoryCapMb: number | undefined;
   private memoryWatch: NodeJS.Timeout | undefined;
 
   constructor(options: TargetContainerOptions) {
-    this.name = options.name;
+    super(options.name, options.log, undefined);
     this.options = options;
     this.limits = { ...DEFAULT_PROCESS_LIMITS, ...options.limits };
   }
@@ -144,27 +138,10 @@ export class TargetContainerService implements ServiceHandle {
     return this.container?.id;
   }
 
-  state(): ServiceState {
-    return this.current;
-  }
-
-  logs(): readonly LogLine[] {
-    return this.options.log.lines();
-  }
-
-  logPath(): string {
-    return this.options.log.path;
-  }
-
   /** Its cgroup's memory in use, as `docker stats` counts it (less inactive page cache). */
   async memoryBytes(): Promise<number | undefined> {
     const running = this.running;
     return running === undefined ? undefined : containerMemoryBytes(running.container);
-  }
-
-  setMemoryCap(megabytes: number | undefined): void {
-    checkMemoryCap(this.name, megabytes);
-    this.memoryCapMb = megabytes;
   }
 
   /**
@@ -172,8 +149,7 @@ export class TargetContainerService implements ServiceHandle {
    * is removed and this throws saying why, with its last log lines.
    */
   async start(): Promise<void> {
-    if (this.current !== "exited")
-      throw new Error(`service "${this.name}" is already ${this.current}`);
+    this.requireExited();
     if (this.released) throw new Error(`service "${this.name}" was stopped for good`);
     const client = await this.dockerWithImage();
     await mkdir(this.options.dataDir, { recursive: true });
@@ -479,11 +455,5 @@ export class TargetContainerService implements ServiceHandle {
     this.expectedExit ??= "requested";
     // By label, not by id: a container whose creation is in flight has no id here yet.
     removeContainersNow([`${LABEL_RUN}=${this.options.runId}`, `${LABEL_SERVICE}=${this.name}`]);
-  }
-
-  private requireRunning(action: string): Running {
-    if (this.running === undefined || this.current === "starting")
-      throw new Error(`cannot ${action} service "${this.name}": it is ${this.current}`);
-    return this.running;
   }
 }

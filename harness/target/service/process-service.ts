@@ -39,9 +39,8 @@ import type {
   LogLine,
   RestartOptions,
   ServiceHandle,
-  ServiceState,
 } from "../../runtime/runtime.ts";
-import { checkMemoryCap } from "../../runtime/runtime.ts";
+import { ProgramService } from "../../runtime/program-service.ts";
 import type { ServiceSpec } from "../../runtime/topology.ts";
 import { resolveProgram } from "./executable.ts";
 import {
@@ -110,21 +109,17 @@ interface Ending {
   survivors: GroupMember[];
 }
 
-export class TargetProcessService implements ServiceHandle {
-  readonly name: string;
+export class TargetProcessService extends ProgramService<Running> implements ServiceHandle {
   readonly component: ServiceHandle["component"];
   private readonly options: TargetProcessOptions;
   private readonly limits: TargetServiceLimits;
   /** What every process it starts carries, to be found if it leaves its group. */
   private readonly mark: ProcessMark;
-  private current: ServiceState = "exited";
-  private running: Running | undefined;
   /** The latest process group, running or not, until it is known to be gone. */
   private latest: Running | undefined;
   private lastExit: ExitStatus = { code: null, signal: null };
   /** What the next exit is, if the harness caused it. */
   private expectedExit: ExitCause | undefined;
-  private memoryCapMb: number | undefined;
   private memoryWatch: NodeJS.Timeout | undefined;
 
   constructor(options: TargetProcessOptions) {
@@ -132,7 +127,7 @@ export class TargetProcessService implements ServiceHandle {
       throw new Error(
         `service "${options.name}": command is empty, expected a program and its arguments`,
       );
-    this.name = options.name;
+    super(options.name, options.log, undefined);
     this.component = options.component ?? "target";
     this.options = options;
     this.limits = { ...DEFAULT_PROCESS_LIMITS, ...options.limits };
@@ -152,27 +147,10 @@ export class TargetProcessService implements ServiceHandle {
     return this.running?.pgid;
   }
 
-  state(): ServiceState {
-    return this.current;
-  }
-
-  logs(): readonly LogLine[] {
-    return this.options.log.lines();
-  }
-
-  logPath(): string {
-    return this.options.log.path;
-  }
-
   /** The summed resident memory of every process of its group. */
   async memoryBytes(): Promise<number | undefined> {
     const running = this.running;
     return running === undefined ? undefined : groupRssBytes(running.pgid);
-  }
-
-  setMemoryCap(megabytes: number | undefined): void {
-    checkMemoryCap(this.name, megabytes);
-    this.memoryCapMb = megabytes;
   }
 
   /**
@@ -180,8 +158,7 @@ export class TargetProcessService implements ServiceHandle {
    * throws saying why, with its last log lines.
    */
   async start(): Promise<void> {
-    if (this.current !== "exited")
-      throw new Error(`service "${this.name}" is already ${this.current}`);
+    this.requireExited();
     const program = this.program();
     await mkdir(this.options.dataDir, { recursive: true });
     const running = await this.spawn(program);
@@ -490,12 +467,5 @@ export class TargetProcessService implements ServiceHandle {
     } catch {
       // Exiting: nothing more can be done, and the watchdog still guards the group.
     }
-  }
-
-  private requireRunning(action: string): Running {
-    if (this.running === undefined || this.current === "starting") {
-      throw new Error(`cannot ${action} service "${this.name}": it is ${this.current}`);
-    }
-    return this.running;
   }
 }
