@@ -198,8 +198,17 @@ export async function loadExperiment(
   targetOverride?: string,
 ): Promise<Experiment> {
   const file = resolveFile(reference);
+  return experimentFrom(await readDefinition(file), file, targetOverride);
+}
+
+/** The experiment a definition already read from `file` holds, as loadExperiment gives it. */
+export function experimentFrom(
+  definition: unknown,
+  file: string,
+  targetOverride?: string,
+): Experiment {
   const where = path.relative(process.cwd(), file) || file;
-  const experiment = parseExperiment(await readDefinition(file), where);
+  const experiment = parseExperiment(definition, where);
   if (targetOverride !== undefined) return { ...experiment, target: path.resolve(targetOverride) };
   if (experiment.target !== undefined)
     return { ...experiment, target: path.resolve(path.dirname(file), experiment.target) };

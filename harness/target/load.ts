@@ -478,11 +478,22 @@ export async function loadExperimentAndTarget(
   reference: string,
   targetOverride?: string,
 ): Promise<{ experiment: Experiment; target: LoadedTarget | null }> {
-  const experiment = await loadExperiment(reference, targetOverride);
+  return withItsTarget(await loadExperiment(reference, targetOverride), reference);
+}
+
+/**
+ * A loaded experiment with the target it names, checked against it (`where` names it in the
+ * problems); `loaded` is taken for that target when it is the same file.
+ */
+export async function withItsTarget(
+  experiment: Experiment,
+  where: string,
+  loaded?: LoadedTarget,
+): Promise<{ experiment: Experiment; target: LoadedTarget | null }> {
   if (experiment.target === undefined) return { experiment, target: null };
-  const target = await loadTarget(experiment.target);
-  return {
-    experiment: checkExperimentOnTarget(experiment, target, reference),
-    target,
-  };
+  const target =
+    loaded !== undefined && loaded.file === experiment.target
+      ? loaded
+      : await loadTarget(experiment.target);
+  return { experiment: checkExperimentOnTarget(experiment, target, where), target };
 }
