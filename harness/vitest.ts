@@ -9,8 +9,8 @@
 
 import { expect, it } from "vitest";
 import type { RuntimeName } from "./experiment/run-on.ts";
-import { judgeReplay, replaySchedule, scheduleFiles } from "./explore/corpus.ts";
-import { readSchedule, replayCommandLine } from "./explore/schedule.ts";
+import { judgeReplay, loadCorpusEntry, replaySchedule, scheduleFiles } from "./explore/corpus.ts";
+import { replayCommandLine } from "./explore/schedule.ts";
 
 export interface ReplayCorpusOptions {
   /** Where the schedules run: the simulator (the default, fast and deterministic) or processes. */
@@ -20,6 +20,24 @@ export interface ReplayCorpusOptions {
 }
 
 const DEFAULT_TIMEOUT_MS: Record<RuntimeName, number> = { sim: 60_000, process: 180_000 };
+
+/**
+ * Replays one schedule file and expects it to come out as the file says; each test replayCorpus
+ * declares runs this. A file that is not a schedule, or not one its base experiment can run,
+ * throws naming the file before anything runs.
+ */
+export async function replayScheduleFile(
+  file: string,
+  options: Pick<ReplayCorpusOptions, "runtime"> = {},
+): Promise<void> {
+  const runtime = options.runtime ?? "sim";
+  const entry = await loadCorpusEntry(file);
+  const judgement = judgeReplay(entry.schedule, await replaySchedule(entry, { runtime }));
+  expect(
+    judgement.outcome,
+    `${file}: ${judgement.summary}; replay it with ${replayCommandLine(file, runtime)}`,
+  ).toBe("as-expected");
+}
 
 /**
  * Declares one test per schedule file the paths name (files, or folders of `*.json` at any
@@ -33,13 +51,6 @@ export function replayCorpus(
   const runtime = options.runtime ?? "sim";
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS[runtime];
   for (const file of scheduleFiles(typeof paths === "string" ? [paths] : paths)) {
-    it(file, { timeout }, async () => {
-      const schedule = await readSchedule(file);
-      const judgement = judgeReplay(schedule, await replaySchedule(schedule, { runtime }));
-      expect(
-        judgement.outcome,
-        `${file}: ${judgement.summary}; replay it with ${replayCommandLine(file, runtime)}`,
-      ).toBe("as-expected");
-    });
+    it(file, { timeout }, () => replayScheduleFile(file, { runtime }));
   }
 }

@@ -6,8 +6,13 @@ import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Experiment } from "../experiment/definition.ts";
-import { loadExperiment, readDefinition, shippedExperiments } from "../experiment/load.ts";
-import { loadExperimentAndTarget, parseTarget, type LoadedTarget } from "../target/load.ts";
+import {
+  experimentFrom,
+  loadExperiment,
+  readDefinition,
+  shippedExperiments,
+} from "../experiment/load.ts";
+import { parseTarget, withItsTarget, type LoadedTarget } from "../target/load.ts";
 import { UsageError } from "./exit.ts";
 
 export const TARGETS_DIR = fileURLToPath(new URL("../../targets/", import.meta.url));
@@ -44,8 +49,13 @@ function listed(name: string, experiment: Experiment): string {
   return `${name.padEnd(NAME_COLUMN)} ${experiment.description}\n${"".padEnd(NAME_COLUMN)} ${expectationsOf(experiment)}\n`;
 }
 
-/** The shipped targets (targets/<name>/target.*), each with the experiment files beside it. */
-async function shippedTargets(): Promise<Array<{ target: LoadedTarget; experiments: string[] }>> {
+/**
+ * The shipped targets (targets/<name>/target.*), each with the experiments beside it, each
+ * file read once and checked against the target it names.
+ */
+async function shippedTargets(): Promise<
+  Array<{ target: LoadedTarget; experiments: Array<{ file: string; experiment: Experiment }> }>
+> {
   if (!existsSync(TARGETS_DIR)) return [];
   const shipped = [];
   for (const name of readdirSync(TARGETS_DIR).sort()) {
@@ -55,10 +65,14 @@ async function shippedTargets(): Promise<Array<{ target: LoadedTarget; experimen
     if (targetFile === undefined) continue;
     const file = path.join(dir, targetFile);
     const target = parseTarget(await readDefinition(file, "target"), file);
-    const experiments: string[] = [];
+    const experiments = [];
     for (const other of files.filter((file) => file !== targetFile).sort()) {
-      const definition = await readDefinition(path.join(dir, other));
-      if (!isTargetDefinition(definition)) experiments.push(path.join(dir, other));
+      const experimentFile = path.join(dir, other);
+      const definition = await readDefinition(experimentFile);
+      if (isTargetDefinition(definition)) continue;
+      const loaded = experimentFrom(definition, experimentFile);
+      const { experiment } = await withItsTarget(loaded, experimentFile, target);
+      experiments.push({ file: experimentFile, experiment });
     }
     shipped.push({ target, experiments });
   }
@@ -80,8 +94,7 @@ export function listCommand(): Command {
         process.stdout.write(
           `${target.spec.name.padEnd(NAME_COLUMN)} ${target.spec.description}\n`,
         );
-        for (const file of experiments) {
-          const { experiment } = await loadExperimentAndTarget(file);
+        for (const { file, experiment } of experiments) {
           process.stdout.write(
             `  ${path.relative(process.cwd(), file)}: ${experiment.description}\n    ${expectationsOf(experiment)}\n`,
           );
@@ -134,7 +147,12 @@ export function validateCommand(): Command {
         );
         return;
       }
-      const { experiment, target } = await loadExperimentAndTarget(reference, flags.target);
+      // A file already read is not read again; a shipped name is found by loadExperiment.
+      const loaded =
+        definition === undefined
+          ? await loadExperiment(reference, flags.target)
+          : experimentFrom(definition, path.resolve(reference), flags.target);
+      const { experiment, target } = await withItsTarget(loaded, reference);
       const on =
         target === null
           ? ""

@@ -156,7 +156,7 @@ async function replayEach(
     for (const entry of entries) {
       if (signal.aborted) break;
       const started = Date.now();
-      const journal = await replaySchedule(entry.schedule, {
+      const journal = await replaySchedule(entry, {
         runtime,
         ...(flags.seed === undefined ? {} : { seed: flags.seed }),
         signal,

@@ -113,22 +113,36 @@ export function checkFault(
   return problems;
 }
 
+/** A fault step of an experiment with its path there, for the problems found in it. */
+export interface PlacedFault {
+  fault: FaultStep;
+  where: string;
+}
+
+/** Every fault step of an experiment: its method's, then its rollbacks. */
+export function experimentFaults(experiment: Experiment): PlacedFault[] {
+  return [
+    ...experiment.method.map((step, index) => ({
+      fault: step.fault,
+      where: `method[${index}].fault`,
+    })),
+    ...experiment.rollbacks.map((fault, index) => ({ fault, where: `rollbacks[${index}]` })),
+  ];
+}
+
 /**
- * Problems of an experiment's faults, rollbacks and memory caps against the services and links
- * it will run on (the reference topology's, or a target's), and of a fault timed after the end.
+ * Problems of an experiment's faults (experimentFaults) and memory caps against the services
+ * and links it will run on (the reference topology's, or a target's), and of a fault timed
+ * after the end.
  */
 export function namesProblems(
   experiment: Experiment,
+  faults: readonly PlacedFault[],
   services: Set<string>,
   links: Set<string>,
 ): string[] {
   const problems = [
-    ...experiment.method.flatMap((step, index) =>
-      checkFault(step.fault, `method[${index}].fault`, services, links),
-    ),
-    ...experiment.rollbacks.flatMap((fault, index) =>
-      checkFault(fault, `rollbacks[${index}]`, services, links),
-    ),
+    ...faults.flatMap(({ fault, where }) => checkFault(fault, where, services, links)),
     ...Object.keys(experiment.topology.memoryCapMb ?? {})
       .filter((service) => !services.has(service))
       .map(
@@ -160,7 +174,7 @@ export function checkExperiment(experiment: Experiment, where: string): Experime
   const services = new Set(topology.services.map((service) => service.name));
   const links = new Set(topology.links.map((link) => link.name));
   const problems = [
-    ...namesProblems(experiment, services, links),
+    ...namesProblems(experiment, experimentFaults(experiment), services, links),
     ...abortProblems(experiment.abort, services, {
       silentLoss: null,
       buffer: null,
@@ -184,8 +198,17 @@ export async function loadExperiment(
   targetOverride?: string,
 ): Promise<Experiment> {
   const file = resolveFile(reference);
+  return experimentFrom(await readDefinition(file), file, targetOverride);
+}
+
+/** The experiment a definition already read from `file` holds, as loadExperiment gives it. */
+export function experimentFrom(
+  definition: unknown,
+  file: string,
+  targetOverride?: string,
+): Experiment {
   const where = path.relative(process.cwd(), file) || file;
-  const experiment = parseExperiment(await readDefinition(file), where);
+  const experiment = parseExperiment(definition, where);
   if (targetOverride !== undefined) return { ...experiment, target: path.resolve(targetOverride) };
   if (experiment.target !== undefined)
     return { ...experiment, target: path.resolve(path.dirname(file), experiment.target) };

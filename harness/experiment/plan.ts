@@ -6,7 +6,7 @@
 import { resolveFlaws, type Flaw } from "../../pipeline/core/flaws.ts";
 import { resolveLimits } from "../../pipeline/core/limits.ts";
 import { formatFaultParams } from "../faults/params.ts";
-import { faultKind } from "../faults/registry.ts";
+import { faultKind, faultTarget } from "../faults/registry.ts";
 import { parseTopology } from "../runtime/topology.ts";
 import { targetMemoryCapMb, type LoadedTarget } from "../target/load.ts";
 import type { Readiness, TargetService } from "../target/schema.ts";
@@ -99,23 +99,19 @@ export interface ReferenceRuntime {
   toxiproxyUrl?: string;
 }
 
-/** What a fault acts on, from its kind's targets, else its family's usual object. */
-function faultTarget(fault: FaultStep): string {
-  const { kind: name, ...params } = fault;
-  const kind = faultKind(name);
-  const targets = kind.targets(kind.params.parse(params));
-  const named = [...(targets.services ?? []), ...(targets.links ?? [])];
-  const tenant = (params as { tenant?: unknown }).tenant;
-  if (typeof tenant === "string") named.push(`tenant ${tenant}`);
-  if (named.length > 0) return named.join(", ");
-  if (kind.family === "config") return "the config service";
-  if (kind.family === "load") return "the workload";
+/** What a fault acts on (faultTarget), else its family's usual object. */
+function plannedTarget(fault: FaultStep): string {
+  const named = faultTarget(fault);
+  if (named !== null) return named;
+  const { family } = faultKind(fault.kind);
+  if (family === "config") return "the config service";
+  if (family === "load") return "the workload";
   return "(none named)";
 }
 
 function plannedFault(fault: FaultStep, note?: string): PlannedFault {
   const { kind, ...params } = fault;
-  return { kind, target: faultTarget(fault), params, ...(note === undefined ? {} : { note }) };
+  return { kind, target: plannedTarget(fault), params, ...(note === undefined ? {} : { note }) };
 }
 
 /** One method step as planned: its times, target and heal. */

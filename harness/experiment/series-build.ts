@@ -13,8 +13,9 @@ import type { SeenConfig } from "../ledger/job-record.ts";
 import type { LedgerStream, StreamSettlement } from "../ledger/ledger.ts";
 import type { RuntimeEvent } from "../runtime/runtime.ts";
 import type { ProductionRun } from "../workload/record.ts";
+import { faultTarget } from "../faults/registry.ts";
 import { judgePublished } from "./config-evidence.ts";
-import type { FaultStep, MethodStep } from "./definition.ts";
+import type { MethodStep } from "./definition.ts";
 import { methodStepsWithHeals } from "./fault-windows.ts";
 import type { JournalStep } from "./journal.ts";
 import { methodOrder } from "./phases/method.ts";
@@ -195,16 +196,6 @@ function configSeries(
       invalid: invalidOf.get(decision.version) ?? null,
     }));
   return [...published, ...applied].sort((a, b) => a.atMs - b.atMs);
-}
-
-/** What a fault acts on, from its parameters: a service, a link, a sink, a tenant or a dataset. */
-function faultTarget(fault: FaultStep): string | null {
-  const params = fault as Record<string, unknown>;
-  for (const key of ["service", "link", "sink", "tenant", "dataset"]) {
-    const value = params[key];
-    if (typeof value === "string") return value;
-  }
-  return null;
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
-import { ExperimentError } from "../experiment/definition.ts";
+import { ExperimentError, type Experiment } from "../experiment/definition.ts";
 import type { Journal } from "../experiment/journal.ts";
 import { checkExperiment } from "../experiment/load.ts";
 import { runOn, type RuntimeName } from "../experiment/run-on.ts";
@@ -26,6 +26,8 @@ export const CORPUS_FILES_MAX = 10_000;
 export interface CorpusEntry {
   file: string;
   schedule: Schedule;
+  /** What replays it: its base experiment with its steps for the method. */
+  experiment: Experiment;
 }
 
 function listJson(folder: string, found: string[]): void {
@@ -90,19 +92,22 @@ export function scheduleFiles(paths: readonly string[]): string[] {
 }
 
 /**
- * Every schedule the paths name, read and validated before any runs (bad input names its file):
- * its own schema, then its steps on its base experiment, whose services and links each fault
- * must name.
+ * One schedule file read and validated before it runs (bad input names the file): its own
+ * schema, then its steps on its base experiment, whose services and links each fault must name.
  */
+export async function loadCorpusEntry(file: string): Promise<CorpusEntry> {
+  const schedule = await readSchedule(file);
+  const base = await baseExperiment(schedule.base);
+  const experiment = scheduleExperiment(base, schedule);
+  // A base that runs on a target is checked against it when that target loads.
+  if (base.target === undefined) checkExperiment(experiment, file);
+  return { file, schedule, experiment };
+}
+
+/** Every schedule the paths name, each loaded by loadCorpusEntry before any runs. */
 export async function loadCorpus(paths: readonly string[]): Promise<CorpusEntry[]> {
   const entries: CorpusEntry[] = [];
-  for (const file of scheduleFiles(paths)) {
-    const schedule = await readSchedule(file);
-    const base = await baseExperiment(schedule.base);
-    // A base that runs on a target is checked against it when that target loads.
-    if (base.target === undefined) checkExperiment(scheduleExperiment(base, schedule), file);
-    entries.push({ file, schedule });
-  }
+  for (const file of scheduleFiles(paths)) entries.push(await loadCorpusEntry(file));
   return entries;
 }
 
@@ -115,9 +120,11 @@ export interface ReplayOptions {
   toxiproxyUrl?: string;
 }
 
-/** Runs a schedule on its base experiment, profile, flaws and seed. */
-export async function replaySchedule(schedule: Schedule, options: ReplayOptions): Promise<Journal> {
-  const experiment = scheduleExperiment(await baseExperiment(schedule.base), schedule);
+/** Runs a loaded schedule's experiment with its profile, flaws and seed. */
+export async function replaySchedule(
+  { schedule, experiment }: CorpusEntry,
+  options: ReplayOptions,
+): Promise<Journal> {
   return runOn(options.runtime, experiment, {
     profile: schedule.profile,
     ...(schedule.flaws === undefined ? {} : { flaws: schedule.flaws }),

@@ -129,10 +129,26 @@ export function parseFaultStep(input: unknown, where = "fault"): FaultStep {
   );
 }
 
-/** What the step's parameters name in the topology, to check before a run. */
-export function faultTargets(step: FaultStep): { services?: string[]; links?: string[] } {
-  const { kind, ...params } = step;
-  return faultKind(kind).targets(params);
+/**
+ * What the step's parameters name in the topology, by its kind's own targets. The step may be
+ * as an experiment holds it (validated, defaults not filled in): its kind's schema parses it.
+ */
+export function faultTargets(step: { kind: string }): { services?: string[]; links?: string[] } {
+  const { kind: name, ...params } = step;
+  const kind = faultKind(name);
+  return kind.targets(kind.params.parse(params));
+}
+
+/**
+ * What a step acts on, as the dry-run plan and the report's fault windows both name it: the
+ * services and links its kind targets, and the tenant it names; null when it names none.
+ */
+export function faultTarget(step: { kind: string }): string | null {
+  const { services = [], links = [] } = faultTargets(step);
+  const named = [...services, ...links];
+  const tenant = (step as { tenant?: unknown }).tenant;
+  if (typeof tenant === "string") named.push(`tenant ${tenant}`);
+  return named.length > 0 ? named.join(", ") : null;
 }
 
 /** Injects a validated step's fault. */

@@ -9,7 +9,13 @@ import path from "node:path";
 import type { z } from "zod";
 import { ExperimentError, formatPath, parseWithSchema } from "../experiment/definition.ts";
 import type { Experiment } from "../experiment/definition.ts";
-import { loadExperiment, namesProblems, readDefinition } from "../experiment/load.ts";
+import {
+  experimentFaults,
+  loadExperiment,
+  namesProblems,
+  readDefinition,
+  type PlacedFault,
+} from "../experiment/load.ts";
 import { abortProblems } from "../experiment/abort.ts";
 import { memoryCapMb } from "../experiment/memory-cap.ts";
 import { ingressSchema } from "./ingress/index.ts";
@@ -370,23 +376,19 @@ export function defaultVariant(target: LoadedTarget): string | undefined {
 const RECORDER_SINK_FAULTS = ["sink.slow", "sink.error", "sink.throttle"];
 
 /** Process faults on an external service: Spillway did not start it and must not stop it. */
-function externalProcessFaultProblems(experiment: Experiment, target: LoadedTarget): string[] {
+function externalProcessFaultProblems(
+  faults: readonly PlacedFault[],
+  target: LoadedTarget,
+): string[] {
   const external = target.spec.services
     .filter((service) => service.external !== undefined)
     .map((service) => service.name);
-  const steps = [
-    ...experiment.method.map((step, index) => ({
-      fault: step.fault,
-      at: `method[${index}].fault`,
-    })),
-    ...experiment.rollbacks.map((fault, index) => ({ fault, at: `rollbacks[${index}]` })),
-  ];
-  return steps.flatMap(({ fault, at }) => {
+  return faults.flatMap(({ fault, where }) => {
     const { kind, service } = fault as { kind: string; service?: unknown };
     if (!kind.startsWith("process.") || typeof service !== "string" || !external.includes(service))
       return [];
     return [
-      `${at}.service: "${service}": ${kind} is refused on an external service (Spillway did not start it); network faults on its links apply`,
+      `${where}.service: "${service}": ${kind} is refused on an external service (Spillway did not start it); network faults on its links apply`,
     ];
   });
 }
@@ -429,21 +431,18 @@ export function checkExperimentOnTarget(
   const links = new Set(target.spec.links.map((link) => link.name));
   const variants = Object.keys(target.spec.variants);
   const expectable = variants.length > 0 ? variants : [target.spec.name];
-  const configFaults = [
-    ...experiment.method.map((step, index) => ({
-      fault: step.fault,
-      where: `method[${index}].fault`,
-    })),
-    ...experiment.rollbacks.map((fault, index) => ({ fault, where: `rollbacks[${index}]` })),
-  ].filter(({ fault }) => fault.kind.startsWith("config."));
+  const faults = experimentFaults(experiment);
   // Config faults act on the service playing the config service, where the target has one.
-  if (servicePlaying(target, "config") !== undefined) configFaults.length = 0;
+  const configFaults =
+    servicePlaying(target, "config") === undefined
+      ? faults.filter(({ fault }) => fault.kind.startsWith("config."))
+      : [];
   const problems = [
     ...configFaults.map(
       ({ fault, where: at }) =>
         `${at}.kind: "${fault.kind}": config faults act on the reference pipeline's config service; a target has none (docs/targets.md)`,
     ),
-    ...namesProblems(experiment, services, links),
+    ...namesProblems(experiment, faults, services, links),
     ...abortProblems(experiment.abort, services, {
       silentLoss: playsReferencePipeline(target)
         ? null
@@ -455,7 +454,7 @@ export function checkExperimentOnTarget(
       memoryCap: (service) => targetMemoryCapMb(experiment, target, service) !== undefined,
     }),
     ...sinkFaultProblems(experiment, target),
-    ...externalProcessFaultProblems(experiment, target),
+    ...externalProcessFaultProblems(faults, target),
     ...Object.keys(experiment.expect ?? {})
       .filter((key) => !expectable.includes(key))
       .map(
@@ -475,11 +474,22 @@ export async function loadExperimentAndTarget(
   reference: string,
   targetOverride?: string,
 ): Promise<{ experiment: Experiment; target: LoadedTarget | null }> {
-  const experiment = await loadExperiment(reference, targetOverride);
+  return withItsTarget(await loadExperiment(reference, targetOverride), reference);
+}
+
+/**
+ * A loaded experiment with the target it names, checked against it (`where` names it in the
+ * problems); `loaded` is taken for that target when it is the same file.
+ */
+export async function withItsTarget(
+  experiment: Experiment,
+  where: string,
+  loaded?: LoadedTarget,
+): Promise<{ experiment: Experiment; target: LoadedTarget | null }> {
   if (experiment.target === undefined) return { experiment, target: null };
-  const target = await loadTarget(experiment.target);
-  return {
-    experiment: checkExperimentOnTarget(experiment, target, reference),
-    target,
-  };
+  const target =
+    loaded !== undefined && loaded.file === experiment.target
+      ? loaded
+      : await loadTarget(experiment.target);
+  return { experiment: checkExperimentOnTarget(experiment, target, where), target };
 }

@@ -15,6 +15,7 @@ import {
 } from "../../harness/experiment/series-build.ts";
 import { SERIES_BUCKETS_MAX, SERIES_TENANTS_MAX } from "../../harness/experiment/series.ts";
 import type { MethodStep } from "../../harness/experiment/definition.ts";
+import { plannedStep } from "../../harness/experiment/plan.ts";
 
 const START = 1_000_000;
 
@@ -319,5 +320,21 @@ describe("seriesFaults", () => {
       { name: "config.revert (undo)", target: null, fromMs: 1_000, toMs: 6_100 },
       { name: "process.kill", target: "buffer", fromMs: 5_000, toMs: null },
     ]);
+  });
+
+  it("names the target the plan names, for a fault whose first parameter is not its target", () => {
+    // config.add-job's first parameter is the dataset; what it acts on is its destination's sink.
+    const method = [
+      {
+        at: 1_000,
+        fault: { kind: "config.add-job", dataset: "dns_logs", destination: "sink-1/t000.dns_logs" },
+      },
+    ] as unknown as MethodStep[];
+    const [fault] = seriesFaults(
+      [{ phase: "method", name: "config.add-job", startedMs: 1_000, endedMs: 1_010, ok: true }],
+      method,
+    );
+    expect(fault?.target).toBe("sink-1");
+    expect(plannedStep(method[0]!, 0).target).toBe(fault?.target);
   });
 });

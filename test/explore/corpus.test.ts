@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { replayCorpus } from "spillway/vitest";
+import { replayCorpus, replayScheduleFile } from "spillway/vitest";
 import { judgeReplay, scheduleFiles } from "../../harness/explore/corpus.ts";
 import { expectedOutcome, parseSchedule, type Schedule } from "../../harness/explore/schedule.ts";
 import type { Journal } from "../../harness/experiment/journal.ts";
@@ -107,6 +107,21 @@ describe("finding a corpus's schedule files", () => {
     const missing = path.join(directory, "missing");
     expect(() => scheduleFiles([missing])).toThrow(
       `${missing} is not a valid schedule file or folder:\n  - cannot be read: ENOENT`,
+    );
+  });
+
+  it("a schedule whose fault names a service its base lacks fails naming the file, before it runs", async () => {
+    const file = path.join(directory, "missing-service.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...base,
+        base: "explore",
+        steps: [{ at: 0, fault: { kind: "process.pause", service: "forwarder-9" } }],
+      }),
+    );
+    await expect(replayScheduleFile(file)).rejects.toThrow(
+      `${file} is not a valid experiment:\n  - method[0].fault.service: "forwarder-9": expected one of`,
     );
   });
 });
