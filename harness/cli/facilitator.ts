@@ -1,8 +1,10 @@
 // `spillway run --step` (docs/architecture.md §6, "Game days"): before each fault, print what
 // comes next and wait for the facilitator's go: Enter on the terminal, or SIGUSR1 from another
 // terminal or a script (`kill -USR1 <pid>`). Ctrl-C interrupts the run as ever (heal, roll back,
-// journal `interrupted`, exit 130). A go only answers a prompt on screen: an Enter pressed or a
-// signal sent before it is ignored, so that a stray key never injects a fault unannounced.
+// journal `interrupted`, exit 130); an abort condition that trips while waiting aborts it
+// (heal, roll back, journal `aborted`, exit 4): either ends the wait at once, and says so. A go
+// only answers a prompt on screen: an Enter pressed or a signal sent before it is ignored, so
+// that a stray key never injects a fault unannounced.
 
 import type { BeforeFault } from "../experiment/phases/method.ts";
 import { plannedStep, stepLines } from "../experiment/plan.ts";
@@ -91,19 +93,27 @@ export function openFacilitator(
   return {
     beforeFault: ({ step, index, count }, signal) =>
       new Promise<void>((resolve) => {
+        // The run is stopping: no prompt, and no go ever (the method no longer waits for one).
+        if (signal.aborted) return;
         const [first, ...rest] = stepLines(plannedStep(step, warmupMs));
         io.output.write(
           `\nnext: fault ${index + 1} of ${count}, ${first}\n${rest.map((line) => `      ${line}\n`).join("")}${how}\n`,
         );
-        waiting = resolve;
+        const onStop = (): void => {
+          if (waiting !== proceed) return;
+          stopWaiting();
+          const why = signal.reason instanceof Error ? signal.reason.message : "stopped";
+          io.output.write(
+            `spillway: ${why}: fault ${index + 1} of ${count} not injected, the run stops\n`,
+          );
+        };
+        const proceed = (): void => {
+          signal.removeEventListener("abort", onStop);
+          resolve();
+        };
+        waiting = proceed;
         holdOpen = setInterval(() => {}, HOLD_OPEN_MS);
-        signal.addEventListener(
-          "abort",
-          () => {
-            if (waiting === resolve) stopWaiting();
-          },
-          { once: true },
-        );
+        signal.addEventListener("abort", onStop, { once: true });
       }),
     close() {
       stopWaiting();

@@ -11,7 +11,7 @@ import { IntervalSet } from "../ledger/interval-set.ts";
 import { computeLedger, type LedgerDelivery } from "../ledger/ledger.ts";
 import type { RunningTopology } from "../runtime/runtime.ts";
 import type { AbortSources } from "./abort.ts";
-import { ledgerStreams, withinWindow } from "./ledger-input.ts";
+import { ProducedBefore } from "./abort-streams.ts";
 import { referenceMemoryCapMb } from "./memory-cap.ts";
 import { ledgerGraceMs } from "./phases/verdict.ts";
 import type { RunState } from "./run-state.ts";
@@ -29,12 +29,15 @@ type Received = Map<
  * and no component declared dropped: the ledger's `lost` over what has been read so far. Each
  * read takes only the sinks' records added since the last one (their records outlive restarts,
  * so a cursor stays good) and folds them into one set per stream and destination, so memory is
- * bounded by the streams, not the records. A sink that cannot be read makes the reading unknown.
+ * bounded by the streams, not the records; the production runs settled by the last read are
+ * kept folded (abort-streams.ts). A sink that cannot be read makes the reading unknown.
  */
 export class MissingEvents {
   private readonly state: RunState;
   private readonly cursors = new Map<string, number>();
   private readonly received = new Map<string, Received>();
+  /** Per `olderThanMs` (one per condition), the streams it reads, kept across readings. */
+  private readonly produced = new Map<number, ProducedBefore>();
 
   constructor(state: RunState) {
     this.state = state;
@@ -44,12 +47,16 @@ export class MissingEvents {
     const { topology, workload, observer, jobs } = this.state.running();
     if (!(await this.readSinks(topology))) return undefined;
     const before = this.state.clock.now() - olderThanMs;
+    let produced = this.produced.get(olderThanMs);
+    if (produced === undefined) this.produced.set(olderThanMs, (produced = new ProducedBefore()));
+    const spans = jobs.spans();
+    const graceMs = ledgerGraceMs(this.state.limits);
     const ledger = computeLedger({
-      streams: withinWindow(ledgerStreams(workload.record), Number.NEGATIVE_INFINITY, before),
+      streams: produced.streams(workload.record, spans, graceMs, before),
       deliveries: this.deliveries(),
       drops: observer.declaredDrops(),
-      jobs: jobs.spans(),
-      graceMs: ledgerGraceMs(this.state.limits),
+      jobs: spans,
+      graceMs,
     });
     return ledger.totals.lost;
   }

@@ -255,8 +255,9 @@ class AbortMonitor {
 
 /**
  * Runs `during` (the method and the rest of the faults' time) with the experiment's abort
- * conditions checked every CHECK_EVERY_MS. When one trips, the run's waits end (AbortTripped)
- * and this returns normally: the caller goes on to heal, roll back, drain and judge.
+ * conditions checked every CHECK_EVERY_MS. When one trips, the run is halted: its waits end,
+ * a facilitator's too (AbortTripped), and this returns normally: the caller goes on to heal,
+ * roll back, drain and judge.
  */
 export async function watchAbortConditions(
   state: RunState,
@@ -266,13 +267,13 @@ export async function watchAbortConditions(
   if (state.experiment.abort.length === 0) return during();
   const monitor = new AbortMonitor(state, sources);
   const timer = every(state.clock, CHECK_EVERY_MS, () => void monitor.check());
-  state.haltOnAbort = true;
+  const release = state.haltOnAbort();
   try {
     await during();
   } catch (failure) {
     if (!(failure instanceof AbortTripped)) throw failure;
   } finally {
-    state.haltOnAbort = false;
+    release();
     timer.cancel();
     monitor.stop();
   }

@@ -38,7 +38,7 @@ export interface ActiveEntry {
   fault: ActiveFault;
 }
 
-/** The longest single sleep of a phase's wait: an interruption is noticed within this. */
+/** The longest single sleep of a phase's wait: how long its timer may outlive a halted wait. */
 const SLEEP_SLICE_MS = 100;
 
 export class RunState {
@@ -53,7 +53,10 @@ export class RunState {
   readonly linkProvider: LinkProvider;
   readonly steps: JournalStep[] = [];
   readonly notes: Array<{ atMs: number; message: string }> = [];
-  readonly interruption = new AbortController();
+  private readonly interruption = new AbortController();
+  /** Aborted when a condition trips while the method runs; null outside the method (abort.ts). */
+  private abortWindow: AbortController | null = null;
+  private haltedSignal: AbortSignal = this.interruption.signal;
 
   phase = "start";
   status: RunStatus = "completed";
@@ -62,8 +65,6 @@ export class RunState {
   verdict: Verdict | null = null;
   /** The abort condition that tripped, with its reading (abort.ts); null while none has. */
   abort: AbortRecord | null = null;
-  /** While set, a tripped abort condition ends the run's waits: the method stops (abort.ts). */
-  haltOnAbort = false;
   /** The run's time series, built with the verdict (series-build.ts). */
   series: RunSeries | null = null;
 
@@ -93,7 +94,7 @@ export class RunState {
     this.limits = resolveLimits(experiment.topology.limits ?? {});
     this.proxies = proxies;
     this.linkProvider = linkProvider;
-    options.signal?.addEventListener("abort", () => this.interruption.abort(), { once: true });
+    options.signal?.addEventListener("abort", () => this.interrupt(), { once: true });
   }
 
   since(): number {
@@ -109,13 +110,44 @@ export class RunState {
   }
 
   /**
+   * Aborted once the run's waits must end, its reason the error they end with: Interrupted when
+   * the run is interrupted, AbortTripped when an abort condition trips while the method runs.
+   * Every wait of the method races it (sleep, the facilitator's go).
+   */
+  get halted(): AbortSignal {
+    return this.haltedSignal;
+  }
+
+  /** Interrupts the run (Ctrl-C, SIGTERM, the caller's signal): its waits end with Interrupted. */
+  interrupt(): void {
+    this.interruption.abort(new Interrupted());
+  }
+
+  /**
+   * Until the returned function is called, a tripped abort condition halts the run (`halted`):
+   * the method's waits end with AbortTripped (abort.ts). Outside, a trip only marks the run.
+   */
+  haltOnAbort(): () => void {
+    const window = new AbortController();
+    this.abortWindow = window;
+    this.haltedSignal = AbortSignal.any([this.interruption.signal, window.signal]);
+    if (this.abort !== null) window.abort(new AbortTripped());
+    return () => {
+      if (this.abortWindow !== window) return;
+      this.abortWindow = null;
+      this.haltedSignal = this.interruption.signal;
+    };
+  }
+
+  /**
    * An abort condition tripped (abort.ts): the run is aborted (an interruption still says
-   * interrupted) and, while the method runs, its waits end.
+   * interrupted) and, while the method runs, it is halted.
    */
   tripAbort(record: AbortRecord): void {
     this.abort = record;
     if (this.status === "completed") this.status = "aborted";
     this.note(`abort condition tripped: ${record.text}`);
+    this.abortWindow?.abort(new AbortTripped());
   }
 
   /**
@@ -126,16 +158,39 @@ export class RunState {
     const until = this.clock.now() + ms;
     // Checked after the last slice too: a trip during it must not let the next fault in.
     for (this.haltIfStopped(); this.clock.now() < until; this.haltIfStopped())
-      await this.clock.sleep(Math.min(SLEEP_SLICE_MS, until - this.clock.now()));
+      await this.unlessHalted(this.clock.sleep(Math.min(SLEEP_SLICE_MS, until - this.clock.now())));
+  }
+
+  /**
+   * `waiting`, unless the run is halted first: then rejects at once as haltIfStopped throws
+   * (the wait itself is left to settle unheard).
+   */
+  async unlessHalted<T>(waiting: Promise<T>): Promise<T> {
+    this.haltIfStopped();
+    const signal = this.halted;
+    let onHalt = (): void => undefined;
+    const halted = new Promise<never>((_, reject) => {
+      onHalt = () => reject(this.haltError());
+      signal.addEventListener("abort", onHalt, { once: true });
+    });
+    try {
+      return await Promise.race([waiting, halted]);
+    } finally {
+      signal.removeEventListener("abort", onHalt);
+    }
   }
 
   /**
    * Throws Interrupted when the run is interrupted, and AbortTripped when an abort condition
-   * has tripped while the method runs: called before each wait slice and before each fault.
+   * has tripped while the method runs: called before each wait and before each fault.
    */
   haltIfStopped(): void {
-    if (this.interrupted()) throw new Interrupted();
-    if (this.haltOnAbort && this.abort !== null) throw new AbortTripped();
+    if (this.halted.aborted) throw this.haltError();
+  }
+
+  /** Why the run is halted: an interruption wins over a tripped abort condition. */
+  private haltError(): Interrupted | AbortTripped {
+    return this.interrupted() ? new Interrupted() : new AbortTripped();
   }
 
   /** Runs one journal step: its phase, name, times, and whether it failed (and why). */

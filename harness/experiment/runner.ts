@@ -218,7 +218,7 @@ export async function drivePhases(
       label: driver.label,
       run: async () => {
         if (state.status === "completed") state.status = "interrupted";
-        state.interruption.abort();
+        state.interrupt();
         while (finishing === null) await state.clock.sleep(50);
         await finishing;
       },

@@ -177,7 +177,7 @@ function indexJobs(jobs: readonly JobSpan[]): {
   return { byPair, pairsByDestination };
 }
 
-type Coverage = "covered" | "uncovered" | "near";
+export type Coverage = "covered" | "uncovered" | "near";
 
 /** Whether [firstAt, lastAt] comes within grace of a change asked for and not yet confirmed. */
 export function nearUnsettled(
@@ -211,6 +211,19 @@ function runCoverage(
     if (span.from <= firstAt && (span.to === null || lastAt <= span.to)) return "covered";
   }
   return "uncovered";
+}
+
+/**
+ * The ledger's rule for a production run of a (tenant, dataset) pair under `jobs`, for a caller
+ * that classes runs before handing them over (the silent-loss reading, abort-streams.ts).
+ */
+export function runCoverageUnder(
+  jobs: readonly JobSpan[],
+  graceMs: number,
+): (tenant: string, dataset: string, firstAt: number, lastAt: number) => Coverage {
+  const { byPair } = indexJobs(jobs);
+  return (tenant, dataset, firstAt, lastAt) =>
+    runCoverage(byPair.get(pairKey(tenant, dataset)), firstAt, lastAt, graceMs);
 }
 
 /** What the sinks hold of one stream. */

@@ -146,16 +146,25 @@ export class StreamRecord {
     }
   }
 
+  /** How many production runs there are; the last one may still grow. */
+  get runCount(): number {
+    return this.runs.length / RUN_FIELDS;
+  }
+
+  /** Production run `index` (0-based, below runCount), oldest first. */
+  runAt(index: number): ProductionRun {
+    const i = index * RUN_FIELDS;
+    const next = this.runs[i + RUN_FIELDS];
+    return {
+      seqFrom: this.runs[i] as number,
+      seqTo: (next ?? this.producedCount) - 1,
+      firstAt: this.runs[i + 1] as number,
+      lastAt: this.runs[i + 2] as number,
+    };
+  }
+
   forEachRun(visit: (run: ProductionRun) => void): void {
-    for (let i = 0; i < this.runs.length; i += RUN_FIELDS) {
-      const next = this.runs[i + RUN_FIELDS];
-      visit({
-        seqFrom: this.runs[i] as number,
-        seqTo: (next ?? this.producedCount) - 1,
-        firstAt: this.runs[i + 1] as number,
-        lastAt: this.runs[i + 2] as number,
-      });
-    }
+    for (let index = 0; index < this.runCount; index++) visit(this.runAt(index));
   }
 
   productionRuns(): ProductionRun[] {

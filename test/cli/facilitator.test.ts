@@ -11,6 +11,7 @@ import {
   type FacilitatorIo,
 } from "../../harness/cli/facilitator.ts";
 import type { MethodStep } from "../../harness/experiment/definition.ts";
+import { AbortTripped } from "../../harness/experiment/run-state.ts";
 
 function io() {
   const input = Object.assign(new PassThrough(), { isTTY: true });
@@ -62,7 +63,7 @@ describe("the facilitator's gate", () => {
     }
   });
 
-  it("goes on at SIGUSR1, ignores one with no prompt, and stops listening when closed or aborted", async () => {
+  it("goes on at SIGUSR1, ignores one with no prompt, and stops listening, saying why, when the run halts or it is closed", async () => {
     const { facilitatorIo, signals, output } = io();
     const facilitator = openFacilitator("signal", 1_000, facilitatorIo);
     signals.emit("SIGUSR1");
@@ -73,11 +74,20 @@ describe("the facilitator's gate", () => {
     signals.emit("SIGUSR1");
     expect(await settled(go)).toBe(true);
 
-    const interruption = new AbortController();
-    const abandoned = facilitator.beforeFault({ step, index: 1, count: 2 }, interruption.signal);
-    interruption.abort();
+    const halt = new AbortController();
+    const abandoned = facilitator.beforeFault({ step, index: 1, count: 2 }, halt.signal);
+    halt.abort(new AbortTripped());
+    expect(output()).toContain(
+      "spillway: an abort condition tripped: fault 2 of 2 not injected, the run stops",
+    );
     signals.emit("SIGUSR1");
     expect(await settled(abandoned)).toBe(false);
+    // Halted before the prompt: none is printed, and no go is awaited.
+    const prompts = output().split("next: fault").length;
+    const unasked = facilitator.beforeFault({ step, index: 1, count: 2 }, halt.signal);
+    expect(output().split("next: fault").length).toBe(prompts);
+    signals.emit("SIGUSR1");
+    expect(await settled(unasked)).toBe(false);
     facilitator.close();
     expect(signals.listenerCount("SIGUSR1")).toBe(0);
   });

@@ -45,7 +45,7 @@ function rig(tripAtMs: number) {
     null,
     directLinks(),
   );
-  state.haltOnAbort = true;
+  state.haltOnAbort();
   return state;
 }
 

@@ -3,7 +3,7 @@
 // schedule. On the simulator a wait for the outside world stops virtual time.
 
 import { describe, expect, it } from "vitest";
-import { parseExperiment } from "../../harness/experiment/definition.ts";
+import { parseExperiment, type Experiment } from "../../harness/experiment/definition.ts";
 import type { Journal, JournalStep } from "../../harness/experiment/journal.ts";
 import type { BeforeFault } from "../../harness/experiment/phases/method.ts";
 import { runExperiment } from "../../harness/experiment/runner.ts";
@@ -31,6 +31,25 @@ const WAITED = /^waited for the facilitator \d+\.\d s$/;
 const isWait = (step: JournalStep) => WAITED.test(step.name);
 const stepsOf = (journal: Journal, phases: string[]) =>
   journal.steps.filter((step) => phases.includes(step.phase));
+
+/**
+ * A stepped run on hardened on `simulation`, without the simulator's stand-still: virtual time
+ * runs while the facilitator waits, as the wall clock does on processes.
+ */
+function runWhileTimeRuns(
+  simulation: ReturnType<typeof createSimulation>,
+  stepped: Experiment,
+  beforeFault: BeforeFault,
+): Promise<Journal> {
+  return simulation.run(() =>
+    runExperiment(stepped, {
+      profile: "hardened",
+      seed: 3,
+      runtime: { ...simulation.runtime, awaitOutside: undefined },
+      beforeFault,
+    }),
+  );
+}
 
 describe("stepping through the method", () => {
   it("on the simulator, injects each fault only after its go, in order, journals each wait, and leaves the run as it was without waits", async () => {
@@ -65,15 +84,7 @@ describe("stepping through the method", () => {
     // A facilitator who talks for a minute of the run's own time before the second fault.
     const beforeFault: BeforeFault = ({ index }) =>
       index === 1 ? simulation.runtime.clock.sleep(waitMs) : Promise.resolve();
-    const journal = await simulation.run(() =>
-      runExperiment(experiment, {
-        profile: "hardened",
-        seed: 3,
-        // Without the simulator's stand-still, so that the wait takes virtual time.
-        runtime: { ...simulation.runtime, awaitOutside: undefined },
-        beforeFault,
-      }),
-    );
+    const journal = await runWhileTimeRuns(simulation, experiment, beforeFault);
     const faults = stepsOf(journal, ["method", "heal"]).filter((step) => !isWait(step));
     expect(faults.map((step) => `${step.phase} ${step.name.split(" ")[0]}`)).toEqual([
       "method process.pause",
@@ -94,4 +105,55 @@ describe("stepping through the method", () => {
     const stop = journal.steps.find((step) => step.name === "stop workload")!;
     expect(stop.startedMs).toBeGreaterThanOrEqual(8_000 + waitMs);
   });
+
+  it(
+    "an abort condition that trips while waiting for a go ends the wait at once: healed, rolled back, drained, judged, aborted",
+    { timeout: 120_000 },
+    async () => {
+      // Before this, only Ctrl-C ended a wait: the run waited for a go that never came, here
+      // until the simulation passed its limit of virtual time.
+      const simulation = createSimulation({ seed: 3, maxVirtualMs: 120_000 });
+      const aborting = parseExperiment(
+        {
+          ...experiment,
+          name: "abort-while-waiting",
+          method: [
+            { at: 1_000, fault: { kind: "process.kill", service: "pusher" } },
+            { at: 2_000, fault: { kind: "load.surge", multiplier: 2 } },
+          ],
+          rollbacks: [{ kind: "load.surge", multiplier: 1 }],
+          abort: [{ unhealthy: { service: "pusher", longerThan: 2_000 } }],
+        },
+        "test",
+      );
+      let stopped: AbortSignal | null = null;
+      // A go for the kill at once; for the surge, never.
+      const beforeFault: BeforeFault = ({ index }, signal) => {
+        if (index === 0) return Promise.resolve();
+        stopped = signal;
+        return new Promise(() => {});
+      };
+      const journal = await runWhileTimeRuns(simulation, aborting, beforeFault);
+      expect(journal.status).toBe("aborted");
+      expect(journal.abort?.condition).toEqual({
+        unhealthy: { service: "pusher", longerThan: 2_000 },
+      });
+      const [, secondWait] = journal.steps.filter(isWait);
+      expect(secondWait).toMatchObject({
+        phase: "facilitator",
+        ok: false,
+        detail: "an abort condition tripped",
+      });
+      // The wait ended when the condition tripped, not later.
+      expect(secondWait!.endedMs).toBeLessThanOrEqual(journal.abort!.reading.atMs + 500);
+      expect((stopped as AbortSignal | null)?.aborted).toBe(true);
+      const names = (phase: string) =>
+        journal.steps.filter((step) => step.phase === phase).map((step) => step.name.split(" ")[0]);
+      expect(names("method")).toEqual(["process.kill"]);
+      expect(names("heal")).toEqual(["process.kill"]);
+      expect(journal.steps.some((step) => step.phase === "rollback" && step.ok)).toBe(true);
+      expect(journal.steps.some((step) => step.name === "drain")).toBe(true);
+      expect(journal.verdict).not.toBeNull();
+    },
+  );
 });

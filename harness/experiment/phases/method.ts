@@ -6,7 +6,7 @@
 import type { ActiveFault, FaultContext } from "../../faults/fault.ts";
 import { faultKind } from "../../faults/registry.ts";
 import type { FaultStep, MethodStep } from "../definition.ts";
-import { Interrupted, type ActiveEntry, type RunState } from "../run-state.ts";
+import type { ActiveEntry, RunState } from "../run-state.ts";
 
 export interface PreparedFault {
   name: string;
@@ -50,53 +50,46 @@ export interface UpcomingFault {
 
 /**
  * Awaited before each fault is injected (`spillway run --step`): resolves on the facilitator's
- * go. `signal` aborts when the run is interrupted, so that it stops listening.
+ * go. `signal` aborts when the run is halted (interrupted, or an abort condition tripped), its
+ * reason the error the wait ends with, so that the facilitator stops listening.
  */
 export type BeforeFault = (upcoming: UpcomingFault, signal: AbortSignal) => Promise<void>;
 
-/** Rejects with Interrupted once the run is interrupted. */
-function whenInterrupted(state: RunState): Promise<never> {
-  const { signal } = state.interruption;
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(new Interrupted());
-    else signal.addEventListener("abort", () => reject(new Interrupted()), { once: true });
-  });
-}
-
 /**
- * Waits for the facilitator's go before `upcoming` and journals the wait; returns how long the
- * run's clock advanced meanwhile (nothing on the simulator, whose time stands still).
+ * Waits for the facilitator's go before `upcoming`, or until the run is halted, and journals the
+ * wait; returns how long the run's clock advanced meanwhile (nothing on the simulator, whose
+ * time stands still).
  */
 async function awaitFacilitator(
   state: RunState,
   beforeFault: BeforeFault,
   upcoming: UpcomingFault,
 ): Promise<number> {
+  // No prompt for a fault that would not go in.
+  state.haltIfStopped();
   const clockBefore = state.clock.now();
   const startedMs = state.since();
   // Real seconds for the journal: on the simulator the run's clock does not move.
   const wallBefore = performance.now();
-  const outside = Promise.race([
-    beforeFault(upcoming, state.interruption.signal),
-    whenInterrupted(state),
-  ]);
-  const journal = (ok: boolean) =>
+  const outside = state.unlessHalted(beforeFault(upcoming, state.halted));
+  /** `detail`: why the wait ended without a go (Interrupted's or AbortTripped's message). */
+  const journal = (detail?: string) =>
     state.steps.push({
       // A phase of its own: the method's steps are its faults (fault-windows.ts reads them so).
       phase: "facilitator",
       name: `waited for the facilitator ${((performance.now() - wallBefore) / 1000).toFixed(1)} s`,
       startedMs,
       endedMs: state.since(),
-      ok,
-      ...(ok ? {} : { detail: "interrupted" }),
+      ok: detail === undefined,
+      ...(detail === undefined ? {} : { detail }),
     });
   try {
     await (state.runtime.awaitOutside?.(outside) ?? outside);
   } catch (failure) {
-    journal(false);
+    journal(failure instanceof Error ? failure.message : String(failure));
     throw failure;
   }
-  journal(true);
+  journal();
   return state.clock.now() - clockBefore;
 }
 
