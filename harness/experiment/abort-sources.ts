@@ -9,7 +9,7 @@ import { firstOf } from "../faults/targets.ts";
 import { pagesFrom } from "../ledger/collect.ts";
 import { IntervalSet } from "../ledger/interval-set.ts";
 import { computeLedger, type LedgerDelivery } from "../ledger/ledger.ts";
-import type { RunningTopology } from "../runtime/runtime.ts";
+import { servicesRunning, type RunningTopology } from "../runtime/runtime.ts";
 import type { AbortSources } from "./abort.ts";
 import { ProducedBefore } from "./abort-streams.ts";
 import { referenceMemoryCapMb } from "./memory-cap.ts";
@@ -62,7 +62,7 @@ export class MissingEvents {
   }
 
   private async readSinks(topology: RunningTopology): Promise<boolean> {
-    for (const sink of topology.services.filter((service) => service.component === "sink")) {
+    for (const sink of servicesRunning(topology.services, "sink")) {
       const page = await pagesFrom<SinkRecord>(
         topology.net,
         `${sink.url()}/records`,

@@ -12,7 +12,7 @@ import { readPublishedConfig } from "../ledger/collect.ts";
 import type { SeenConfig } from "../ledger/job-record.ts";
 import { firstOf } from "../faults/targets.ts";
 import { every } from "../runtime/every.ts";
-import type { RunningTopology, RuntimeEvent } from "../runtime/runtime.ts";
+import { servicesRunning, type RunningTopology, type RuntimeEvent } from "../runtime/runtime.ts";
 
 const STATS_EVERY_MS = 250;
 const HEALTH_EVERY_MS = 1_000;
@@ -174,7 +174,7 @@ export class Observer {
       // By role, not name: a target's services play them under names of its own.
       const buffer = firstOf(this.topology, "buffer");
       const forwarder = firstOf(this.topology, "forwarder");
-      const config = this.topology.services.find((service) => service.component === "config");
+      const [config] = servicesRunning(this.topology.services, "config");
       const [stats, log, published] = await Promise.all([
         probeJson<BufferStats>(net, `${buffer.url()}/stats`, REQUEST_TIMEOUT_MS),
         probeJson<{ decisions: ConfigDecision[] }>(

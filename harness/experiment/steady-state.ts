@@ -22,6 +22,7 @@ import { Workload, type WorkloadStats } from "../workload/workload.ts";
 import { cpuSnapshot } from "./cpu.ts";
 import { ledgerStreams } from "./ledger-input.ts";
 import { referenceTopology } from "./reference-topology.ts";
+import { serviceRunning } from "../runtime/runtime.ts";
 
 export interface SteadyStateOptions {
   profile: string;
@@ -147,10 +148,7 @@ export async function runSteadyState(options: SteadyStateOptions): Promise<Stead
     const [deliveries, { drops, unreadable }, jobTimeline, buffer] = await Promise.all([
       collectDeliveries(net, services),
       collectDrops(net, services),
-      collectJobs(
-        net,
-        services.find((service) => service.component === "config")!,
-      ),
+      collectJobs(net, serviceRunning(services, "config")),
       bufferStats(net, bufferAddress).catch(() => null),
     ]);
     const ledger = computeLedger({

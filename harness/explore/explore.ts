@@ -37,6 +37,7 @@ import {
   type Outcome,
   type RunSetting,
 } from "./schedule-run.ts";
+import { servicesRunning } from "../runtime/runtime.ts";
 
 export { scheduleOf } from "./schedule-run.ts";
 
@@ -147,9 +148,7 @@ export function scenarioWorld(scenario: Experiment = exploreScenario()): Schedul
   );
   return {
     services: topology.services.map((service) => service.name),
-    sinks: topology.services
-      .filter((service) => service.component === "sink")
-      .map((service) => service.name),
+    sinks: servicesRunning(topology.services, "sink").map((service) => service.name),
     links: topology.links.map((link) => link.name),
     tenants: [...jobTenants, ...otherTenants],
     jobTenants,

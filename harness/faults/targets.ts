@@ -3,7 +3,7 @@
 
 import type { Component } from "../../pipeline/core/flaws.ts";
 import { requestJson } from "../http/json-client.ts";
-import type { RunningTopology, ServiceHandle } from "../runtime/runtime.ts";
+import { serviceRunning, type RunningTopology, type ServiceHandle } from "../runtime/runtime.ts";
 import type { FaultContext, LinkControl } from "./fault.ts";
 
 /** Most time a control request (sink /fault, config /jobs...) may take. */
@@ -24,9 +24,7 @@ export function serviceOf(
 
 /** The first service running `component`, e.g. the config service. */
 export function firstOf(topology: RunningTopology, component: Component): ServiceHandle {
-  const service = topology.services.find((candidate) => candidate.component === component);
-  if (service === undefined) throw new Error(`the topology has no ${component} service`);
-  return service;
+  return serviceRunning(topology.services, component);
 }
 
 /** The fault proxies, which every network fault needs. */

@@ -9,6 +9,7 @@ import { readSeenConfig, type SeenConfig } from "./job-record.ts";
 import type { SinkRecord } from "../../pipeline/sink/sink.ts";
 import type { JobChange } from "../../pipeline/config/config-service.ts";
 import { jobSpans, type JobSpan, type LedgerDelivery } from "./ledger.ts";
+import { servicesRunning } from "../runtime/runtime.ts";
 
 export interface ServiceAddress {
   name: string;
@@ -65,7 +66,7 @@ export async function collectDeliveries(
   services: readonly ServiceAddress[],
 ): Promise<LedgerDelivery[]> {
   const deliveries: LedgerDelivery[] = [];
-  for (const sink of services.filter((service) => service.component === "sink")) {
+  for (const sink of servicesRunning(services, "sink")) {
     for (const record of await allPages<SinkRecord>(net, `${sink.url}/records`)) {
       deliveries.push({
         destination: `${sink.name}/${record.destination}`,

@@ -142,3 +142,21 @@ export function checkMemoryCap(service: string, megabytes: number | undefined): 
     throw new Error(`memory cap of "${service}" is ${megabytes} MB, expected a positive number`);
   }
 }
+
+/** The services that run `component` (by role, not name: a target's play them under its own). */
+export function servicesRunning<T extends { readonly component: string }>(
+  services: readonly T[],
+  component: ServiceHandle["component"],
+): T[] {
+  return services.filter((service) => service.component === component);
+}
+
+/** The first service that runs `component`; throws when none does. */
+export function serviceRunning<T extends { readonly component: string }>(
+  services: readonly T[],
+  component: ServiceHandle["component"],
+): T {
+  const service = services.find((candidate) => candidate.component === component);
+  if (service === undefined) throw new Error(`the topology has no ${component} service`);
+  return service;
+}

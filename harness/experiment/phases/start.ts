@@ -15,6 +15,7 @@ import {
 } from "../reference-topology.ts";
 import type { RunOptions } from "../runner.ts";
 import type { RunState } from "../run-state.ts";
+import { servicesRunning } from "../../runtime/runtime.ts";
 
 /** The jobs the run starts with: every dataset of every job tenant. */
 function initialJobs(experiment: Experiment): Array<{ tenant: string; dataset: string }> {
@@ -51,7 +52,7 @@ export async function startTopology(state: RunState): Promise<void> {
       links: state.linkProvider,
     });
     state.topology = topology;
-    const config = topology.services.find((service) => service.component === "config");
+    const [config] = servicesRunning(topology.services, "config");
     if (config !== undefined) {
       state.jobs.snapshot(
         await readPublishedConfig(topology.net, { url: config.url() }, () => state.clock.now()),

@@ -31,6 +31,7 @@ import {
   type Reading,
   type SettledStream,
 } from "../series-build.ts";
+import { serviceRunning } from "../../runtime/runtime.ts";
 
 const share = (part: number, whole: number): number => (whole === 0 ? 0 : part / whole);
 
@@ -185,10 +186,8 @@ export async function settleVerdict(
   const graceMs = ledgerGraceMs(limits);
   // The ground truth is the harness's own record of the job changes it asked for.
   const spans = jobs.spans();
-  const config = services.find((service) => service.component === "config");
   const jobTimeline = await crossCheckJobs(state, jobs, spans, graceMs, async () => {
-    if (config === undefined) throw new Error("the topology has no config service");
-    return (await collectJobs(topology.net, config)).spans;
+    return (await collectJobs(topology.net, serviceRunning(services, "config"))).spans;
   });
   const drops = observer.declaredDrops();
   const owed: OwedStream[] = [];
