@@ -124,7 +124,13 @@ function journalPath(base: string, profile: string, compared: boolean): string {
     : `${base}.${profile}`;
 }
 
-async function runMatrix(
+/**
+ * Runs each subset of `--matrix` in turn, then prints the table and writes `--report`; returns
+ * the exit code. On SIGINT/SIGTERM, as in runEach, the run in progress ends interrupted, no
+ * further one starts, and the table and report of the runs so far (the interrupted one says
+ * so) are written before the process exits.
+ */
+function runMatrix(
   experiment: Experiment,
   subsets: Flaw[][],
   seed: number,
@@ -132,32 +138,41 @@ async function runMatrix(
   reportPath: string | undefined,
   beforeFault: BeforeFault | undefined,
 ): Promise<number> {
-  const rows: MatrixRow[] = [];
-  for (const [index, subset] of subsets.entries()) {
-    const journal = await runOn(runtime, experiment, {
-      profile: "hardened",
-      flaws: subset,
-      seed,
-      onProgress: progressPrinter(`${experiment.name} ${index + 1}/${subsets.length}`),
-      ...(beforeFault === undefined ? {} : { beforeFault }),
-    });
-    if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
-    rows.push({ subset, journal });
-    if (journal.status === "interrupted") break;
-  }
-  process.stdout.write(
-    `${experiment.name}: counterfactuals over the flaws of legacy-2024\n${formatMatrix(rows, PROFILES["legacy-2024"])}\n`,
-  );
-  if (reportPath !== undefined) {
-    await writeFile(
-      reportPath,
-      renderMatrixReport(experiment.name, rows, PROFILES["legacy-2024"], {
-        generatedAt: new Date(),
-      }),
+  return reportBeforeExit("spillway run --matrix", async (signal) => {
+    const rows: MatrixRow[] = [];
+    for (const [index, subset] of subsets.entries()) {
+      if (stopsRuns(signal, rows.at(-1)?.journal)) break;
+      const journal = await runOn(runtime, experiment, {
+        profile: "hardened",
+        flaws: subset,
+        seed,
+        onProgress: progressPrinter(`${experiment.name} ${index + 1}/${subsets.length}`),
+        signal,
+        ...(beforeFault === undefined ? {} : { beforeFault }),
+      });
+      if (process.stderr.isTTY === true) process.stderr.write("\r\u001b[K");
+      rows.push({ subset, journal });
+    }
+    process.stdout.write(
+      `${experiment.name}: counterfactuals over the flaws of legacy-2024\n${formatMatrix(rows, PROFILES["legacy-2024"])}\n`,
     );
-    process.stdout.write(`report: ${reportPath}\n`);
-  }
-  return endCode(rows.map((row) => row.journal)) ?? EXIT.asExpected;
+    if (reportPath !== undefined) {
+      await writeFile(
+        reportPath,
+        renderMatrixReport(experiment.name, rows, PROFILES["legacy-2024"], {
+          generatedAt: new Date(),
+        }),
+      );
+      process.stdout.write(`report: ${reportPath}\n`);
+    }
+    if (stopsRuns(signal, rows.at(-1)?.journal)) return EXIT.interrupted;
+    return endCode(rows.map((row) => row.journal)) ?? EXIT.asExpected;
+  });
+}
+
+/** Ctrl-C, or a run that ended interrupted: no further run starts, and the command exits 130. */
+function stopsRuns(signal: AbortSignal, last: Journal | undefined): boolean {
+  return signal.aborted || last?.status === "interrupted";
 }
 
 /**
@@ -204,8 +219,7 @@ async function runEach(
 ): Promise<number> {
   return reportBeforeExit("spillway run", async (signal) => {
     const journals: Journal[] = [];
-    // Ctrl-C, or a run that ended interrupted: no further run starts.
-    const interrupted = () => signal.aborted || journals.at(-1)?.status === "interrupted";
+    const interrupted = () => stopsRuns(signal, journals.at(-1));
     for (const name of names) {
       if (interrupted()) break;
       const journal = await runOne(name, progressPrinter(`${experimentName} ${name}`), signal);

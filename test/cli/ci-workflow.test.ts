@@ -9,16 +9,15 @@
 // something else, fails the test: the stand-in could not honour it.
 
 import { execa } from "execa";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const WORKFLOW = path.resolve("examples/github-actions/chaos.yml");
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-ci-workflow-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-ci-workflow-");
 
 interface Step {
   name?: string;
@@ -139,9 +138,12 @@ describe("examples/github-actions/chaos.yml", () => {
     ),
   );
   /** The workspace every job shares, as its artifacts would: `out/` and the experiments. */
-  const workspace = mkdtempSync(path.join(directory, "workspace-"));
-  symlinkSync(path.resolve("experiments"), path.join(workspace, "experiments"));
-  symlinkSync(path.resolve("targets"), path.join(workspace, "targets"));
+  const workspace = path.join(directory, "workspace");
+  beforeAll(() => {
+    mkdirSync(workspace);
+    symlinkSync(path.resolve("experiments"), path.join(workspace, "experiments"));
+    symlinkSync(path.resolve("targets"), path.join(workspace, "targets"));
+  });
   const envOf = (job: Job) => ({ ...workflow.env, ...job.env });
 
   it("calls spillway in every job", () => {

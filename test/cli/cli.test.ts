@@ -2,17 +2,16 @@
 // value and the expectation; list and validate work; an unknown command is bad input.
 
 import { execa } from "execa";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatExplore } from "../../harness/cli/explore-command.ts";
 import type { ExploreResult } from "../../harness/explore/explore.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-cli-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-cli-");
 
 function spillway(...args: string[]) {
   return execa(process.execPath, [CLI, ...args], { reject: false, timeout: 60_000 });

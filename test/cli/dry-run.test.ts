@@ -4,18 +4,17 @@
 // the message a real run gives.
 
 import { execa } from "execa";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { runCommand } from "../../harness/cli/run-command.ts";
 import type { Plan, PlanSection } from "../../harness/experiment/plan.ts";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 import { descendants } from "../experiments/support.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-dry-run-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-dry-run-");
 afterEach(() => vi.restoreAllMocks());
 
 /**

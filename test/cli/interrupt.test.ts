@@ -2,16 +2,15 @@
 // exits 130, and nothing it started is left running.
 
 import { execa } from "execa";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 import { alive, descendants } from "../experiments/support.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-interrupt-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-interrupt-");
 
 function state(pid: number): string | undefined {
   try {

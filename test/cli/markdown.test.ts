@@ -3,14 +3,13 @@
 // of every step, keeping what earlier steps wrote.
 
 import { execa } from "execa";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-markdown-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-markdown-");
 
 describe("spillway run --markdown and GITHUB_STEP_SUMMARY", () => {
   it("writes the summary to --markdown and appends it to the step summary, keeping earlier steps", async () => {

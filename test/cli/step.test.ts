@@ -3,17 +3,16 @@
 // while waiting heals, rolls back, journals `interrupted` and exits 130, leaving nothing running.
 
 import { execa } from "execa";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Journal } from "../../harness/experiment/journal.ts";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 import { alive, descendants } from "../experiments/support.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-step-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-step-");
 
 const WAITED = /^waited for the facilitator \d+\.\d s$/;
 

@@ -4,15 +4,14 @@
 // with the experiments beside each.
 
 import { execa } from "execa";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
 const RSYSLOG_TARGET = path.resolve("targets/rsyslog-relay/target.yaml");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-cli-target-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-cli-target-");
 
 function spillway(...args: string[]) {
   return execa(process.execPath, [CLI, ...args], { reject: false, timeout: 60_000 });

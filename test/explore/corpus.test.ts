@@ -3,21 +3,20 @@
 // test per schedule file: each flaw's schedule reproduces its violation, each fixed bug's
 // schedule holds on hardened. Then the schedule's expectation fields, and how a corpus is found.
 
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { replayCorpus, replayScheduleFile } from "spillway/vitest";
 import { judgeReplay, scheduleFiles } from "../../harness/explore/corpus.ts";
 import { expectedOutcome, parseSchedule, type Schedule } from "../../harness/explore/schedule.ts";
 import type { Journal } from "../../harness/experiment/journal.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 describe("experiments/regressions on the simulator", () => {
   replayCorpus("experiments/regressions");
 });
 
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-corpus-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-corpus-");
 
 const base = {
   spillway: "schedule",

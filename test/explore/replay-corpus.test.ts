@@ -4,15 +4,14 @@
 // the lines and total so far. On the simulator.
 
 import { execa } from "execa";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
 const FIXED = path.resolve("experiments/regressions/fixed-late-config-answer.json");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-replay-corpus-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-replay-corpus-");
 
 function spillway(...args: string[]) {
   return execa(process.execPath, [CLI, ...args], { reject: false, timeout: 60_000 });

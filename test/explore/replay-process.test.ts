@@ -2,18 +2,17 @@
 // process`, violates the same invariant on real processes: for two flaws alone.
 
 import { execa } from "execa";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { explore } from "../../harness/explore/explore.ts";
 import { writeSchedule } from "../../harness/explore/schedule.ts";
 import type { Journal } from "../../harness/experiment/journal.ts";
 import type { Flaw } from "../../pipeline/core/flaws.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-replay-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-replay-");
 
 describe.each<Flaw>(["forwarder.appliesEmptyConfig", "buffer.ackBeforeDurable"])(
   "%s alone",

@@ -5,13 +5,12 @@
 // vitest run is a separate process in a temp folder.
 
 import { execa } from "execa";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
+import { useTempDir } from "../support/temp-dir.ts";
 
-const project = mkdtempSync(path.join(os.tmpdir(), "spillway-user-suite-"));
-afterAll(() => rmSync(project, { recursive: true, force: true }));
+const project = useTempDir("spillway-user-suite-");
 
 it("replays a user's corpus as one test per file, failing the one not as its file says", async () => {
   mkdirSync(path.join(project, "node_modules"));

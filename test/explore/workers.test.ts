@@ -6,10 +6,9 @@
 import { CommanderError } from "commander";
 import { execa } from "execa";
 import fc from "fast-check";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { exploreCommand, formatExplore } from "../../harness/cli/explore-command.ts";
 import { drawSchedules } from "../../harness/explore/draw.ts";
 import { explore, scenarioWorld, type ExploreResult } from "../../harness/explore/explore.ts";
@@ -17,10 +16,10 @@ import { kindsOf, scheduleArbitrary } from "../../harness/explore/generators.ts"
 import { mergeShards, readShardResult, type ShardResult } from "../../harness/explore/merge.ts";
 import { workerPool } from "../../harness/explore/pool.ts";
 import type { ScheduleStep } from "../../harness/explore/schedule.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
-const directory = mkdtempSync(path.join(os.tmpdir(), "spillway-workers-"));
-afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const directory = useTempDir("spillway-workers-");
 
 // Of seed 1's first six schedules, only the fifth (index 4) loses events with this flaw
 // (measured), so a shard of three runs two schedules and one shard shrinks; a small shrinking

@@ -3,9 +3,6 @@
 // forwarder. Faults injected through the rig are healed after their test if the test did not
 // heal them; the topology, the workload and the temp dir go after the file, pass or fail.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import type { Limits } from "../../pipeline/core/limits.ts";
 import { encodeEvent, makePayload, type EventId } from "../../pipeline/core/event.ts";
@@ -22,6 +19,7 @@ import { toxiproxyLinks, type ToxiproxyLinks } from "../../harness/runtime/toxip
 import type { WorkloadOptionsInput } from "../../harness/workload/options.ts";
 import { plannedJobs } from "../../harness/workload/tenants.ts";
 import { Workload } from "../../harness/workload/workload.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 export { eventually } from "../runtime/support.ts";
 
@@ -81,7 +79,7 @@ export function referenceSpec(options: RigOptions): TopologySpec {
 
 /** Starts the rig's topology before the file's tests; the returned function gives the rig. */
 export function useFaultRig(options: RigOptions = {}): () => FaultRig {
-  const tempRoot = mkdtempSync(path.join(tmpdir(), "spillway-faults-"));
+  const tempRoot = useTempDir("spillway-faults-");
   const net = createRealNet(16);
   let rig: FaultRig | undefined;
   let topology: RunningTopology | undefined;
@@ -138,7 +136,6 @@ export function useFaultRig(options: RigOptions = {}): () => FaultRig {
       await topology?.stop();
     } finally {
       net.close();
-      rmSync(tempRoot, { recursive: true, force: true });
     }
   });
 

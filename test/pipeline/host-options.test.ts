@@ -3,15 +3,13 @@
 // the option and the value named.
 
 import { execa } from "execa";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_PID, portNumber, processId } from "../../pipeline/host/options.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const MAIN = path.resolve("pipeline/host/main.ts");
-const dataDir = mkdtempSync(path.join(tmpdir(), "spillway-host-options-"));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+const dataDir = useTempDir("spillway-host-options-");
 
 describe("processId", () => {
   it.each(["1", "65536", "70000", "4194304"])("accepts %s", (value) => {

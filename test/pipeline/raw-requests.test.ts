@@ -7,8 +7,6 @@
 import fc from "fast-check";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,6 +22,7 @@ import {
   statusOf,
   type RawRequest,
 } from "../support/raw-http.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 /** Small enough that generated bodies pass it and requests never finished time out quickly. */
 const HOST_LIMITS: Pick<Limits, "maxBodyBytes" | "requestTimeoutMs"> = {
@@ -134,7 +133,7 @@ describe("every component, hosted in-process on a real port", () => {
 });
 
 describe("a sink as a real process", () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), "spillway-raw-requests-"));
+  const dataDir = useTempDir("spillway-raw-requests-");
   let sink: ChildProcess | undefined;
   let port = 0;
 
@@ -167,7 +166,6 @@ describe("a sink as a real process", () => {
       sink.kill("SIGTERM");
       await exited;
     }
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   const alive = (): boolean => sink?.exitCode === null && sink.signalCode === null;

@@ -3,18 +3,17 @@
 // the three ways a harness dies, and the quicker fixture component for the variants.
 
 import { execa } from "execa";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it, type TestContext } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { isAlive } from "../../harness/runtime/process/proc.ts";
 import { cleanRunDirs } from "../../harness/runtime/run-dir.ts";
 import { survivors } from "./support.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const HARNESS = fileURLToPath(new URL("../fixtures/harness.ts", import.meta.url));
-const tempRoot = mkdtempSync(path.join(tmpdir(), "spillway-harness-test-"));
+const tempRoot = useTempDir("spillway-harness-test-");
 
 interface HarnessReport {
   runDir: string;
@@ -32,8 +31,6 @@ function spawnHarness(args: readonly string[]) {
   });
 }
 type Harness = ReturnType<typeof spawnHarness>;
-
-afterAll(() => rmSync(tempRoot, { recursive: true, force: true }));
 
 /**
  * Starts the harness and waits for its report line (the topology is then up). Whatever a

@@ -1,9 +1,6 @@
 // Shared by the runtime tests: a process runtime over the fixture component whose every
 // topology and temp dir is released after each test, pass or fail.
 
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach } from "vitest";
 import {
@@ -14,6 +11,7 @@ import {
 import { isAlive } from "../../harness/runtime/process/proc.ts";
 import type { TopologySpec } from "../../harness/runtime/topology.ts";
 import type { StartOptions } from "../../harness/runtime/runtime.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 export const FIXTURE_COMPONENT = fileURLToPath(
   new URL("../fixtures/component.ts", import.meta.url),
@@ -34,7 +32,7 @@ export function useFixtureRuntime(options: ProcessRuntimeOptions = {}): {
   start: Start;
   startShared: Start;
 } {
-  const tempRoot = mkdtempSync(path.join(tmpdir(), "spillway-test-"));
+  const tempRoot = useTempDir("spillway-test-");
   const runtime = processRuntime({
     entry: FIXTURE_COMPONENT,
     tempRoot,
@@ -48,7 +46,6 @@ export function useFixtureRuntime(options: ProcessRuntimeOptions = {}): {
   afterEach(() => stopAll(perTest));
   afterAll(async () => {
     await stopAll(perFile);
-    rmSync(tempRoot, { recursive: true, force: true });
   });
   const starter =
     (started: ProcessTopology[]): Start =>

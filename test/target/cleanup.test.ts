@@ -8,17 +8,17 @@
 // groups it records, never by name, since other tests run rsyslogd at the same time.
 
 import { execa, type ResultPromise } from "execa";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 import { recordedGroups } from "../../harness/runtime/process/group-record.ts";
 import { groupMembers } from "../../harness/runtime/process/process-group.ts";
 import { alive, descendants } from "../experiments/support.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
 const NODE = path.resolve("node_modules/.bin/node");
 const CLI = path.resolve("harness/cli/main.ts");
@@ -30,8 +30,7 @@ if (!available && process.env.CI !== undefined)
 /** How long a wait for the run to reach its fault, or to end, may take on a busy machine. */
 const WAIT_MS = 30_000;
 
-const root = mkdtempSync(path.join(tmpdir(), "spillway-target-cleanup-test-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = useTempDir("spillway-target-cleanup-test-");
 
 /**
  * link-reset.yaml, shortened to reach its fault within a second or two, with relay-b paused for

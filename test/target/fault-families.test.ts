@@ -4,16 +4,15 @@
 // pipeline's sinks; and sink faults on an egress that answers no push are refused when the
 // experiment is loaded.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadExperimentAndTarget } from "../../harness/target/load.ts";
 import { runOnTarget } from "../../harness/target/run.ts";
 import { available } from "./shipped-support.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
-const scratch = mkdtempSync(path.join(tmpdir(), "spillway-fault-families-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir("spillway-fault-families-");
 
 const TARGET = path.resolve("targets/redis-streams/target.yaml");
 

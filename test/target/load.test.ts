@@ -2,18 +2,17 @@
 // templates render with every placeholder, and an unknown `spillway.` placeholder is an error
 // while other {{…}} are left for the software that reads the file.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadExperimentAndTarget, loadTarget, parseTarget } from "../../harness/target/load.ts";
 import { renderTemplate } from "../../harness/target/template.ts";
 import { routeJobs } from "../../harness/target/run.ts";
 import { faultWindows } from "../../harness/experiment/fault-windows.ts";
 import { metricSum } from "../../harness/target/verdict.ts";
+import { useTempDir } from "../support/temp-dir.ts";
 
-const scratch = mkdtempSync(path.join(tmpdir(), "spillway-target-test-"));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = useTempDir("spillway-target-test-");
 
 function minimal(overrides: Record<string, unknown> = {}) {
   return {

@@ -4,9 +4,7 @@
 // restarted under it is reconnected to without the recorder crashing.
 
 import { execa, type ResultPromise } from "execa";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+import { existsSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +20,7 @@ import {
   useRecorders,
   type RunningRecorder,
 } from "./support.ts";
+import { useTempDir } from "../../support/temp-dir.ts";
 
 const REDIS_SERVER = "/usr/bin/redis-server";
 const available = existsSync(REDIS_SERVER);
@@ -43,7 +42,7 @@ function useRedisServer(): {
   start(): Promise<void>;
   kill(): Promise<void>;
 } {
-  const dir = mkdtempSync(path.join(tmpdir(), "spillway-redis-"));
+  const dir = useTempDir("spillway-redis-");
   let port = 0;
   let server: ResultPromise | undefined;
   const kill = async () => {
@@ -53,7 +52,6 @@ function useRedisServer(): {
   };
   afterAll(async () => {
     await kill();
-    rmSync(dir, { recursive: true, force: true });
   });
   return {
     port: () => port,

@@ -2,8 +2,7 @@
 // ProcessService launched by recorderLaunch, and its records are read by the ledger's own
 // collector. Every recorder started is killed, and the temp root removed, after the file.
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll } from "vitest";
@@ -21,6 +20,7 @@ import { recorderLaunch, type RecorderSpec } from "../../../harness/target/recor
 import { encodeToken } from "../../../harness/target/identity.ts";
 import { streamKey, type EventId } from "../../../pipeline/core/event.ts";
 import { createRealNet } from "../../../pipeline/host/real-seam.ts";
+import { useTempDir } from "../../support/temp-dir.ts";
 
 export { freeLoopbackPort };
 
@@ -47,7 +47,7 @@ export function useRecorders(): {
   tempRoot: string;
   start(spec: RecorderSpec, name?: string): Promise<RunningRecorder>;
 } {
-  const tempRoot = mkdtempSync(path.join(tmpdir(), "spillway-recorders-"));
+  const tempRoot = useTempDir("spillway-recorders-");
   const net = createRealNet();
   const started: ProcessService[] = [];
   const logs: ServiceLog[] = [];
@@ -55,7 +55,6 @@ export function useRecorders(): {
     await Promise.all(started.map((service) => service.kill("SIGKILL")));
     await Promise.all(logs.map((log) => log.close()));
     net.close();
-    rmSync(tempRoot, { recursive: true, force: true });
   });
   let count = 0;
   return {

@@ -3,10 +3,10 @@
 // run directory, and only those still the same processes, before it removes the directory.
 
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { formatDirs } from "../../../harness/cli/clean-command.ts";
 import { recordGroup } from "../../../harness/runtime/process/group-record.ts";
 import { readStat } from "../../../harness/runtime/process/proc.ts";
@@ -14,13 +14,13 @@ import { groupMembers, signalGroup } from "../../../harness/runtime/process/proc
 import { startWatchdog } from "../../../harness/runtime/process/watchdog.ts";
 import { cleanRunDirs } from "../../../harness/runtime/run-dir.ts";
 import { settledCommands } from "./support.ts";
+import { useTempDir } from "../../support/temp-dir.ts";
 
-const root = mkdtempSync(path.join(tmpdir(), "spillway-target-clean-test-"));
+const root = useTempDir("spillway-target-clean-test-");
 const groups: number[] = [];
 afterEach(() => {
   for (const pgid of groups.splice(0)) signalGroup(pgid, "SIGKILL");
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** A shell and its two children in a group of their own, as a target's service runs. */
 async function startGroup(): Promise<{ pgid: number; startTime: string }> {

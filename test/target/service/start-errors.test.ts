@@ -1,10 +1,8 @@
 // A service that cannot start says why, with its last log lines, and leaves nothing running: a
 // program that daemonised (its leader exits at once), or one that is not installed.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { groupMembers } from "../../../harness/runtime/process/process-group.ts";
 import { isAlive } from "../../../harness/runtime/process/proc.ts";
 import { resolveProgram } from "../../../harness/target/service/executable.ts";
@@ -19,10 +17,10 @@ import {
   startedPid,
   useTargetServices,
 } from "./support.ts";
+import { useTempDir } from "../../support/temp-dir.ts";
 
 const { create } = useTargetServices();
-const emptyDir = mkdtempSync(path.join(tmpdir(), "spillway-empty-path-"));
-afterAll(() => rmSync(emptyDir, { recursive: true, force: true }));
+const emptyDir = useTempDir("spillway-empty-path-");
 
 /** The pids an error message says were left running (`pid 12 (sleep)`). */
 function pidsNamed(message: string, command: string): number[] {

@@ -2,9 +2,8 @@
 // file, every one killed (its whole group) after its test, pass or fail, and the temp dir
 // removed after the file.
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { connect } from "node:net";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { EventLog } from "../../../harness/runtime/events.ts";
@@ -18,6 +17,7 @@ import {
 } from "../../../harness/target/service/process-service.ts";
 import { resolveProgram } from "../../../harness/target/service/executable.ts";
 import { eventually } from "../../runtime/support.ts";
+import { useTempDir } from "../../support/temp-dir.ts";
 
 /** Quick polls and short waits: the programs here start in milliseconds. */
 const TEST_LIMITS = { stopGraceMs: 2_000, killWaitMs: 3_000, healthPollMs: 20, memoryPollMs: 20 };
@@ -34,7 +34,7 @@ export interface TestService {
 
 /** Registers the hooks; `create` makes a service (not started) whose name is unique in the file. */
 export function useTargetServices(): { create(options: ServiceOptions): TestService } {
-  const root = mkdtempSync(path.join(tmpdir(), "spillway-target-service-test-"));
+  const root = useTempDir("spillway-target-service-test-");
   let watchdog: Watchdog | undefined;
   const made: { service: TargetProcessService; log: ServiceLog }[] = [];
   beforeAll(() => {
@@ -48,7 +48,6 @@ export function useTargetServices(): { create(options: ServiceOptions): TestServ
   });
   afterAll(async () => {
     await watchdog?.close();
-    rmSync(root, { recursive: true, force: true });
   });
   let count = 0;
   return {
