@@ -30,6 +30,8 @@ const BULK_BYTES = 512 * 1024 * 1024;
 const BULK_WARMUP_BYTES = 64 * 1024 * 1024;
 const BULK_RUNS = 3;
 const WRITE_BYTES = 64 * 1024;
+/** The busy-poll window of the second Spillway proxy measured: a few round trips' worth. */
+const BUSY_POLL_US = 200;
 const SERVER_READY_MS = 15_000;
 const SERVER_EXIT_MS = 5_000;
 
@@ -51,6 +53,8 @@ interface ProxyUnderTest {
 interface Latency {
   addedP50Us: number[];
   addedToxicP50Us: number[];
+  /** CPU the proxy's process spent per round trip through it (Linux only). */
+  cpuUsPerRoundTrip?: number;
 }
 
 interface Figures {
@@ -78,10 +82,25 @@ export async function benchProxy(): Promise<void> {
     const servers = forkPeer("servers", children);
     const ports = (await nextReply(servers)) as Extract<PeerReply, { kind: "ports" }>;
     const client = forkPeer("client", children);
-    const underTest = [
-      await startProxy("proxy", process.execPath, [PROXY_MAIN.pathname], "spillway", ports),
-    ];
-    children.push(underTest[0]!.server);
+    const underTest: ProxyUnderTest[] = [];
+    for (const [label, flags, describe] of [
+      ["proxy", [], "spillway"],
+      [
+        "proxy_busy_poll",
+        ["-busy-poll-us", String(BUSY_POLL_US)],
+        `spillway -busy-poll-us ${BUSY_POLL_US}`,
+      ],
+    ] as const) {
+      const proxy = await startProxy(
+        label,
+        process.execPath,
+        [PROXY_MAIN.pathname, ...flags],
+        describe,
+        ports,
+      );
+      children.push(proxy.server);
+      underTest.push(proxy);
+    }
     const toxiproxyPath = findToxiproxyServer();
     if (toxiproxyPath !== undefined) {
       const toxiproxy = await startProxy("toxiproxy", toxiproxyPath, [], toxiproxyPath, ports);
@@ -163,13 +182,20 @@ async function roundTrips(
   }
   const directP50Us: number[] = [];
   const added = underTest.map((): Latency => ({ addedP50Us: [], addedToxicP50Us: [] }));
+  const cpuMs = underTest.map(() => 0);
   for (let block = 0; block < PING_BLOCKS; block += 1) {
     const direct = await ping(directPort, PING_ROUNDS);
     directP50Us.push(direct);
     for (const [index, one] of underTest.entries()) {
+      const cpuBefore = processCpuMs(one.server.pid) ?? NaN;
       added[index]!.addedP50Us.push((await ping(one.echo, PING_ROUNDS)) - direct);
       added[index]!.addedToxicP50Us.push((await ping(one.echoToxic, PING_ROUNDS)) - direct);
+      cpuMs[index]! += (processCpuMs(one.server.pid) ?? NaN) - cpuBefore;
     }
+  }
+  for (const [index, ms] of cpuMs.entries()) {
+    if (Number.isFinite(ms))
+      added[index]!.cpuUsPerRoundTrip = (ms * 1000) / (PING_BLOCKS * 2 * PING_ROUNDS);
   }
   return { directP50Us, added };
 }
@@ -204,10 +230,14 @@ function report(
     for (const [index, one] of underTest.entries()) {
       const latency = latencyOf(figures[index]!);
       if (latency === undefined) continue;
-      const { addedP50Us, addedToxicP50Us } = latency;
+      const { addedP50Us, addedToxicP50Us, cpuUsPerRoundTrip } = latency;
+      const cpu =
+        cpuUsPerRoundTrip === undefined
+          ? ""
+          : `; its process used ${cpuUsPerRoundTrip.toFixed(0)} µs CPU per round trip`;
       console.log(
         `  ${one.describe}: adds ${range(addedP50Us)} µs (median ${median(addedP50Us)}), ` +
-          `${range(addedToxicP50Us)} µs with one 0 ms latency toxic (median ${median(addedToxicP50Us)})`,
+          `${range(addedToxicP50Us)} µs with one 0 ms latency toxic (median ${median(addedToxicP50Us)})${cpu}`,
       );
     }
   };

@@ -3,11 +3,12 @@
 // SIGINT/SIGTERM and then closes cleanly. Bad flags exit 2 with the flag and value named.
 import { readFile } from "node:fs/promises";
 import { TOXIPROXY_API_VERSION } from "./api.ts";
+import { BUSY_POLL_US_MAX } from "./busy-poll.ts";
 import { ApiError } from "./errors.ts";
 import { decodePopulate } from "./requests.ts";
 import { startToxiproxy } from "./server.ts";
 
-export const TOXIPROXY_USAGE = `Usage: spillway toxiproxy [--host 127.0.0.1] [--port 8474] [--config file.json] [--seed n]
+export const TOXIPROXY_USAGE = `Usage: spillway toxiproxy [--host 127.0.0.1] [--port 8474] [--config file.json] [--seed n] [--busy-poll-us n]
 
 Runs a Toxiproxy ${TOXIPROXY_API_VERSION}-compatible fault proxy: any Toxiproxy client can drive it.
 
@@ -17,6 +18,9 @@ Options (one or two dashes, "-flag value" or "-flag=value"):
   -port number     port the HTTP API listens on (default 8474; 0 picks a free port)
   -config file     JSON array of proxies to create at start, as for POST /populate
   -seed number     seed for toxicity rolls, jitter and slice sizes (default: random)
+  -busy-poll-us n  keep polling the proxied sockets for n µs after each read instead of
+                   sleeping (0 to ${BUSY_POLL_US_MAX}; default 0, off): less latency on a machine
+                   whose idle CPUs are slow to wake, for up to n µs of CPU per read
   -version         print the Toxiproxy API version spoken and exit
   -help            print this help and exit
 `;
@@ -26,6 +30,7 @@ export interface ToxiproxyCommandOptions {
   port: number;
   config?: string;
   seed?: number;
+  busyPollUs?: number;
 }
 
 export type ToxiproxyCommand =
@@ -39,13 +44,14 @@ export class UsageError extends Error {
   }
 }
 
-type FlagName = "host" | "port" | "config" | "seed" | "help" | "version" | "metrics";
+type FlagName = "host" | "port" | "config" | "seed" | "busyPollUs" | "help" | "version" | "metrics";
 
 const FLAG_NAMES: Readonly<Record<string, FlagName>> = {
   host: "host",
   port: "port",
   config: "config",
   seed: "seed",
+  "busy-poll-us": "busyPollUs",
   help: "help",
   h: "help",
   version: "version",
@@ -109,6 +115,11 @@ function applyValue(
       if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
         throw invalid("an integer");
       options.seed = Number(value);
+      return;
+    case "busyPollUs":
+      if (!/^\d+$/.test(value) || Number(value) > BUSY_POLL_US_MAX)
+        throw invalid(`an integer from 0 to ${BUSY_POLL_US_MAX}`);
+      options.busyPollUs = Number(value);
       return;
     case "config":
       if (value === "") throw invalid("a JSON file");
@@ -182,6 +193,7 @@ async function serveUntilSignal(
       port: options.port,
       seed: options.seed,
       populate,
+      busyPollUs: options.busyPollUs,
     });
   } catch (error) {
     process.stderr.write(`spillway toxiproxy: ${(error as Error).message}\n`);

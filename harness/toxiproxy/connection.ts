@@ -25,8 +25,8 @@ export class Connection {
 
   /** `accepted` comes from a server with pauseOnConnect: it has read nothing yet. */
   constructor(accepted: Socket, upstreamAddress: string, toxics: ToxicCollection, env: LinkEnv) {
-    this.clientReader = new SocketReader(env.limits.readBufferBytes);
-    this.upstreamReader = new SocketReader(env.limits.readBufferBytes);
+    this.clientReader = new SocketReader(env.limits.readBufferBytes, env.busyPoll);
+    this.upstreamReader = new SocketReader(env.limits.readBufferBytes, env.busyPoll);
     this.client = adoptAccepted(accepted, this.clientReader);
     this.toxics = toxics;
     this.env = env;

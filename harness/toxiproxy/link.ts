@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import type { Clock, Rng } from "../../pipeline/core/seam.ts";
+import type { BusyPoll } from "./busy-poll.ts";
 import type { ToxiproxyLimits } from "./limits.ts";
 import type { Chunk, Direction, EndKind, ToxicPipe } from "./toxic.ts";
 import type { ConfiguredToxic } from "./toxic-collection.ts";
@@ -15,6 +16,8 @@ export interface LinkEnv {
   clock: Clock;
   rng: Rng;
   limits: ToxiproxyLimits;
+  /** Polling after reads (busy-poll.ts); none when absent. */
+  busyPoll?: BusyPoll;
 }
 
 /** Where a stage of the chain sends its output: the next toxic or the destination. */

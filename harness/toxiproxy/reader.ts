@@ -7,6 +7,7 @@
 // While a write to the other socket is pending (the read buffer is still in use then), the link
 // pauses its source and resumes from the write's own callback (link.ts).
 import { Socket, type OnReadOpts } from "node:net";
+import type { BusyPoll } from "./busy-poll.ts";
 
 /** Node's net.Socket keeps its libuv handle here; it is not part of the typed API. */
 interface WithHandle {
@@ -21,8 +22,11 @@ export class SocketReader {
   /** Where each read goes: a view of the shared buffer, valid until the next read. */
   private consume: ((view: Buffer) => void) | undefined;
 
-  constructor(readBufferBytes: number) {
+  private readonly busyPoll: BusyPoll | undefined;
+
+  constructor(readBufferBytes: number, busyPoll?: BusyPoll) {
     this.readBufferBytes = readBufferBytes;
+    this.busyPoll = busyPoll;
     this.buffer = Buffer.allocUnsafe(Math.min(FIRST_READ_BUFFER_BYTES, readBufferBytes));
   }
 
@@ -34,6 +38,7 @@ export class SocketReader {
         buffer: () => this.buffer,
         callback: (bytes, buffer) => {
           this.deliver((buffer as Buffer).subarray(0, bytes));
+          this.busyPoll?.afterRead();
           // A write may still use the old buffer (the link then pauses the source); it is
           // never read into again, so swapping is safe at any time.
           if (bytes === this.buffer.length && bytes < this.readBufferBytes) {

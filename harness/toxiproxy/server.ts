@@ -5,6 +5,7 @@ import type { Clock } from "../../pipeline/core/seam.ts";
 import { createBoundedServer } from "../../pipeline/host/server.ts";
 import { closeServers, joinHostPort, listenOn } from "./address.ts";
 import { createApiHandler } from "./api.ts";
+import { BUSY_POLL_US_MAX, BusyPoll } from "./busy-poll.ts";
 import { createRng, realClock } from "./clock.ts";
 import { DEFAULT_TOXIPROXY_LIMITS, type ToxiproxyLimits } from "./limits.ts";
 import { PopulateError, ProxyCollection } from "./proxy-collection.ts";
@@ -21,6 +22,8 @@ export interface ToxiproxyOptions {
   populate?: unknown;
   limits?: Partial<ToxiproxyLimits>;
   clock?: Clock;
+  /** Keep polling sockets this long after each read (busy-poll.ts); default 0: never. */
+  busyPollUs?: number;
 }
 
 export interface RunningToxiproxy {
@@ -34,10 +37,17 @@ export interface RunningToxiproxy {
 
 export async function startToxiproxy(options: ToxiproxyOptions = {}): Promise<RunningToxiproxy> {
   const limits = { ...DEFAULT_TOXIPROXY_LIMITS, ...options.limits };
+  const busyPollUs = options.busyPollUs ?? 0;
+  if (!Number.isInteger(busyPollUs) || busyPollUs < 0 || busyPollUs > BUSY_POLL_US_MAX) {
+    throw new Error(
+      `toxiproxy could not start: busyPollUs ${busyPollUs}: expected an integer from 0 to ${BUSY_POLL_US_MAX}`,
+    );
+  }
   const collection = new ProxyCollection({
     clock: options.clock ?? realClock,
     rng: createRng(options.seed),
     limits,
+    busyPoll: new BusyPoll(busyPollUs),
   });
   try {
     if (options.populate !== undefined) await collection.populate(decodePopulate(options.populate));

@@ -21,13 +21,19 @@ describe("spillway toxiproxy flags", () => {
   it("takes Go-style single-dash flags, double dashes and = values alike", () => {
     const expected = {
       kind: "run",
-      options: { host: "::1", port: 9000, config: "c.json", seed: 5 },
+      options: { host: "::1", port: 9000, config: "c.json", seed: 5, busyPollUs: 200 },
     };
     expect(
-      parseToxiproxyArgs(["-host", "::1", "-port", "9000", "-config", "c.json", "-seed", "5"]),
+      parseToxiproxyArgs([
+        ...["-host", "::1", "-port", "9000", "-config", "c.json", "-seed", "5"],
+        ...["-busy-poll-us", "200"],
+      ]),
     ).toEqual(expected);
     expect(
-      parseToxiproxyArgs(["--host=::1", "--port=9000", "--config", "c.json", "-seed=5"]),
+      parseToxiproxyArgs([
+        ...["--host=::1", "--port=9000", "--config", "c.json", "-seed=5"],
+        "--busy-poll-us=200",
+      ]),
     ).toEqual(expected);
   });
 
@@ -48,6 +54,14 @@ describe("spillway toxiproxy flags", () => {
     [["--port=70000"], 'invalid value "70000" for flag --port: expected a port from 0 to 65535'],
     [["-host", ""], 'invalid value "" for flag -host: expected a host name or IP address'],
     [["-seed", "1.5"], 'invalid value "1.5" for flag -seed: expected an integer'],
+    [
+      ["-busy-poll-us", "10001"],
+      'invalid value "10001" for flag -busy-poll-us: expected an integer from 0 to 10000',
+    ],
+    [
+      ["--busy-poll-us=-1"],
+      'invalid value "-1" for flag --busy-poll-us: expected an integer from 0 to 10000',
+    ],
     [["-port"], "flag needs an argument: -port"],
     [["-listen", "x"], "unknown flag -listen"],
     [["serve"], 'unexpected argument "serve"'],

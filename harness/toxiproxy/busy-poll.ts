@@ -1,0 +1,39 @@
+// Busy polling, off unless asked for (`-busy-poll-us`; docs/toxiproxy.md, "Busy polling"): after
+// each read the event loop keeps polling its sockets, without sleeping, for a window of time.
+// On a machine whose idle CPUs halt, a sleeping proxy costs a wake-up of its CPU per message each
+// way; a polling one finds the next message without one. The price is CPU: up to the window after
+// every read, taken from whatever else runs on the machine, the system under test included.
+import assert from "node:assert/strict";
+
+/** Longest window: past a few round trips polling only burns CPU. */
+export const BUSY_POLL_US_MAX = 10_000;
+
+export class BusyPoll {
+  readonly windowUs: number;
+  /** performance.now() until which the loop keeps polling. */
+  private untilMs = 0;
+  private polling = false;
+
+  constructor(windowUs: number) {
+    assert(
+      Number.isInteger(windowUs) && windowUs >= 0 && windowUs <= BUSY_POLL_US_MAX,
+      `busy-poll window ${windowUs} µs: expected an integer from 0 to ${BUSY_POLL_US_MAX}`,
+    );
+    this.windowUs = windowUs;
+  }
+
+  /** A read happened: keep polling for the window from now. */
+  afterRead(): void {
+    if (this.windowUs === 0) return;
+    this.untilMs = performance.now() + this.windowUs / 1000;
+    if (this.polling) return;
+    this.polling = true;
+    setImmediate(this.poll);
+  }
+
+  /** While an immediate is pending, libuv polls its sockets with a timeout of 0: no sleep. */
+  private readonly poll = (): void => {
+    if (performance.now() < this.untilMs) setImmediate(this.poll);
+    else this.polling = false;
+  };
+}

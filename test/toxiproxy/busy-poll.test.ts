@@ -1,0 +1,85 @@
+// Busy polling (harness/toxiproxy/busy-poll.ts; docs/toxiproxy.md, "Busy polling"): after a read
+// the event loop keeps turning without sleeping for the window, then sleeps again; with a window
+// of 0 it never polls. Data and toxics behave the same either way.
+import { Toxiproxy } from "toxiproxy-node-client";
+import { describe, expect, it } from "vitest";
+import { BusyPoll } from "../../harness/toxiproxy/busy-poll.ts";
+import { startToxiproxy } from "../../harness/toxiproxy/server.ts";
+import {
+  client,
+  echoServer,
+  portOf,
+  roundTripMs,
+  settlesWithin,
+  sleep,
+  useCleanup,
+} from "./helpers.ts";
+
+/** Immediates pending now: while one is, libuv polls without sleeping. */
+const pendingImmediates = (): number =>
+  process.getActiveResourcesInfo().filter((kind) => kind === "Immediate").length;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe("busy polling", () => {
+  const defer = useCleanup();
+
+  it("keeps an immediate pending for the window after a read, then none", async () => {
+    const windowUs = 10_000;
+    const poll = new BusyPoll(windowUs);
+    const before = pendingImmediates();
+    const readAtMs = performance.now();
+    poll.afterRead();
+    expect(pendingImmediates()).toBe(before + 1);
+    // Turn after turn inside the window, the poller has armed its next immediate.
+    let turns = 0;
+    while (performance.now() - readAtMs < windowUs / 1000 / 2) {
+      await nextTurn();
+      turns += 1;
+      if (performance.now() - readAtMs < windowUs / 1000) {
+        expect(pendingImmediates()).toBeGreaterThan(before);
+      }
+    }
+    expect(turns).toBeGreaterThan(1);
+    await sleep(3 * (windowUs / 1000));
+    expect(pendingImmediates()).toBe(before);
+  });
+
+  it("never polls with a window of 0", () => {
+    const poll = new BusyPoll(0);
+    const before = pendingImmediates();
+    poll.afterRead();
+    expect(pendingImmediates()).toBe(before);
+  });
+
+  it("refuses a window out of range, naming it", async () => {
+    expect(() => new BusyPoll(10_001)).toThrow(/10001 µs: expected an integer from 0 to 10000/);
+    await expect(startToxiproxy({ port: 0, busyPollUs: -1 })).rejects.toThrow(
+      /busyPollUs -1: expected an integer from 0 to 10000/,
+    );
+  });
+
+  it("carries data and applies a toxic added to a live connection, as without it", async () => {
+    const server = await startToxiproxy({ host: "127.0.0.1", port: 0, busyPollUs: 500 });
+    defer(() => server.close());
+    const toxiproxy = new Toxiproxy(server.url);
+    const upstream = await echoServer(defer);
+    const proxy = await toxiproxy.createProxy({
+      name: "polled",
+      listen: "127.0.0.1:0",
+      upstream: upstream.address,
+    });
+    const connection = await client(defer, portOf(proxy.listen));
+    expect(await roundTripMs(connection, "before")).toBeLessThan(1000);
+    await proxy.addToxic({
+      name: "stall",
+      type: "bandwidth",
+      stream: "upstream",
+      toxicity: 1,
+      attributes: { rate: 0 },
+    } as never);
+    connection.socket.write("-held");
+    expect(await settlesWithin(connection.received("before-held".length), 200)).toBe(false);
+    expect((await connection.received(0)).toString()).toBe("before");
+  });
+});
