@@ -1,16 +1,20 @@
 // `npm run bench -- proxy`: what the fault proxy adds, as a client outside it sees it. Four kinds
 // of process, as in a real run: the bench (this process, which only directs), a client, the
-// echo and discarding servers (bench/proxy/peers.ts) and the proxy itself, started with its CLI
-// (harness/toxiproxy/main.ts); when a toxiproxy-server is on PATH or in TOXIPROXY_SERVER it is
-// started too and measured the same way in the same run.
+// echo and discarding servers (bench/proxy/peers.ts) and the proxies, started with their CLI
+// (harness/toxiproxy/main.ts): one as it comes, one with `-busy-poll-us 200`; when a
+// toxiproxy-server is on PATH or in TOXIPROXY_SERVER it is started too and measured the same way
+// in the same run (docs/toxiproxy.md, "What it costs").
 //
 // Round trip: 1-byte messages echoed over one TCP_NODELAY connection, blocks of 3,000 for each
-// path in turn (direct, through the proxy, through a proxy with one latency toxic of 0 ms); the
-// figure is the median over blocks of (the path's p50 − direct's p50 in the same block).
+// path in turn (direct, then each proxy without and with one latency toxic of 0 ms, a different
+// proxy first in each block); the figure is the median over blocks of (the path's p50 − direct's
+// p50 in the same block), beside the CPU each proxy's process spent per round trip.
 // Bulk: 512 MiB in 64 KiB writes into a discarding server, from connect until the server closed
-// after the FIN, median of 3 runs. Ends with the lines
-// `proxy.added_latency_p50_us=<n> proxy.added_latency_toxic_p50_us=<n> proxy.throughput_mb_s=<n> direct.throughput_mb_s=<n>`
-// and, with a Toxiproxy, `toxiproxy.added_latency_p50_us=<n> ...`. About 20 s (40 s with one).
+// after the FIN, median of 3 runs. Last, the round trips again with every process pinned to one
+// CPU: the proxy's own cost, without the wake-ups of idle CPUs. Ends with one line per proxy,
+// `proxy.added_latency_p50_us=<n> proxy.added_latency_toxic_p50_us=<n> proxy.throughput_mb_s=<n>
+// direct.throughput_mb_s=<n> proxy.added_latency_one_cpu_p50_us=<n> ...`, then
+// `proxy_busy_poll.…` and, with a Toxiproxy, `toxiproxy.…`. About 30 s (45 s with one).
 import { execFile, fork, spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type AddressInfo } from "node:net";
@@ -186,7 +190,10 @@ async function roundTrips(
   for (let block = 0; block < PING_BLOCKS; block += 1) {
     const direct = await ping(directPort, PING_ROUNDS);
     directP50Us.push(direct);
-    for (const [index, one] of underTest.entries()) {
+    // Each block starts with a different proxy, so none is always measured first after direct.
+    for (let turn = 0; turn < underTest.length; turn += 1) {
+      const index = (block + turn) % underTest.length;
+      const one = underTest[index]!;
       const cpuBefore = processCpuMs(one.server.pid) ?? NaN;
       added[index]!.addedP50Us.push((await ping(one.echo, PING_ROUNDS)) - direct);
       added[index]!.addedToxicP50Us.push((await ping(one.echoToxic, PING_ROUNDS)) - direct);
