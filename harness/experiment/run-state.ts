@@ -38,7 +38,11 @@ export interface ActiveEntry {
   fault: ActiveFault;
 }
 
-/** The longest single sleep of a phase's wait: how long its timer may outlive a halted wait. */
+/**
+ * The longest single sleep of a phase's wait: a halt is noticed within this. The slices are
+ * plain sleeps, not raced against the halt: one more promise hop per slice would reorder a
+ * simulated run's events, and every seed's schedule with them.
+ */
 const SLEEP_SLICE_MS = 100;
 
 export class RunState {
@@ -112,7 +116,7 @@ export class RunState {
   /**
    * Aborted once the run's waits must end, its reason the error they end with: Interrupted when
    * the run is interrupted, AbortTripped when an abort condition trips while the method runs.
-   * Every wait of the method races it (sleep, the facilitator's go).
+   * The facilitator's go races it; a sleep checks it after each slice.
    */
   get halted(): AbortSignal {
     return this.haltedSignal;
@@ -151,14 +155,14 @@ export class RunState {
   }
 
   /**
-   * Waits `ms` on the run's clock; throws Interrupted as soon as the run is interrupted, and
-   * AbortTripped as soon as an abort condition trips while the method runs.
+   * Waits `ms` on the run's clock; throws Interrupted once the run is interrupted, and
+   * AbortTripped once an abort condition trips while the method runs, within a slice.
    */
   async sleep(ms: number): Promise<void> {
     const until = this.clock.now() + ms;
     // Checked after the last slice too: a trip during it must not let the next fault in.
     for (this.haltIfStopped(); this.clock.now() < until; this.haltIfStopped())
-      await this.unlessHalted(this.clock.sleep(Math.min(SLEEP_SLICE_MS, until - this.clock.now())));
+      await this.clock.sleep(Math.min(SLEEP_SLICE_MS, until - this.clock.now()));
   }
 
   /**
