@@ -315,6 +315,19 @@ function referenceRuns(
     );
   }
   if (flags.matrix !== undefined) {
+    // A matrix's runs are all of `hardened` with flaws added: one journal, JUnit suite or summary
+    // per run would not tell them apart. Its results are the table and --report.
+    for (const [flag, given] of [
+      ["--journal", flags.journal],
+      ["--junit", flags.junit],
+      ["--markdown", flags.markdown],
+    ] as const) {
+      if (given !== undefined) {
+        throw new UsageError(
+          `${flag} "${given}": does not apply to --matrix, whose results are the printed table and --report`,
+        );
+      }
+    }
     try {
       return {
         matrix: matrixSubsets(
@@ -431,7 +444,7 @@ export function runCommand(): Command {
     )
     .option(
       "--matrix [subsets]",
-      'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none" ("all": every flaw of legacy-2024)',
+      'counterfactuals: run subsets of the legacy-2024 flaws and tabulate delivered %, silent loss % and buffer high water ÷ bound; "leave-one-out" (default: all, all but each one, none), "all" (every subset), or subsets like "a,b;c;none" ("all": every flaw of legacy-2024); its results are the table and --report (--journal, --junit and --markdown are refused)',
     )
     .addHelpText("after", EXIT_CODES_HELP)
     .action(async (reference: string, flags: RunFlags & { compare?: string[] }) => {

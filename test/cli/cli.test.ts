@@ -98,6 +98,26 @@ describe("spillway validate", () => {
 });
 
 describe("spillway run and list", () => {
+  it.each(["--journal", "--junit", "--markdown"])(
+    "refuses %s with --matrix, naming it, before anything runs",
+    async (flag) => {
+      const result = await spillway(
+        "run",
+        "nov14-2024",
+        "--runtime",
+        "sim",
+        "--matrix",
+        flag,
+        path.join(directory, "out"),
+      );
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain(
+        `${flag} "${path.join(directory, "out")}": does not apply to --matrix`,
+      );
+      expect(result.stdout).toBe("");
+    },
+  );
+
   it("run exits 2 for a bad file, an unknown experiment, profile or flaw, before starting anything", async () => {
     expect((await spillway("run", file("bad2.json", { name: "x" }))).exitCode).toBe(2);
     const unknown = await spillway("run", "no-such-experiment");
