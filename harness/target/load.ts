@@ -394,14 +394,14 @@ function externalProcessFaultProblems(
 }
 
 /** Sink faults (but sink.down, which takes links down) must name an http egress. */
-function sinkFaultProblems(experiment: Experiment, target: LoadedTarget): string[] {
+function sinkFaultProblems(faults: readonly PlacedFault[], target: LoadedTarget): string[] {
   const http = target.egresses.filter((egress) => egress.spec.kind === "http").map((e) => e.name);
-  return experiment.method.flatMap((step, index) => {
-    const { kind, sink } = step.fault as { kind: string; sink?: unknown };
+  return faults.flatMap(({ fault, where }) => {
+    const { kind, sink } = fault as { kind: string; sink?: unknown };
     if (!RECORDER_SINK_FAULTS.includes(kind) || typeof sink !== "string" || http.includes(sink))
       return [];
     return [
-      `method[${index}].fault.sink: "${sink}": ${kind} acts on an http egress's answers; expected one of: ${http.join(", ") || "(this target has none)"}`,
+      `${where}.sink: "${sink}": ${kind} acts on an http egress's answers; expected one of: ${http.join(", ") || "(this target has none)"}`,
     ];
   });
 }
@@ -453,7 +453,7 @@ export function checkExperimentOnTarget(
           : `target ${target.spec.name} declares no backlog bound; expected bounds.backlogEventsMax in the target file`,
       memoryCap: (service) => targetMemoryCapMb(experiment, target, service) !== undefined,
     }),
-    ...sinkFaultProblems(experiment, target),
+    ...sinkFaultProblems(faults, target),
     ...externalProcessFaultProblems(faults, target),
     ...Object.keys(experiment.expect ?? {})
       .filter((key) => !expectable.includes(key))

@@ -16,7 +16,7 @@ const scratch = useTempDir("spillway-fault-families-");
 
 const TARGET = path.resolve("targets/redis-streams/target.yaml");
 
-function experimentFile(name: string, method: string[]): string {
+function experimentFile(name: string, method: string[], more: string[] = []): string {
   const file = path.join(scratch, `${name}.yaml`);
   writeFileSync(
     file,
@@ -32,6 +32,7 @@ function experimentFile(name: string, method: string[]): string {
       "drain: { timeout: 15s, quiet: 2s }",
       "verdict: { indeterminateShareMax: 1 }",
       "invariants: [no-silent-loss, recovery]",
+      ...more,
     ].join("\n"),
   );
   return file;
@@ -87,6 +88,17 @@ describe.skipIf(!available)("fault families on a target", () => {
     ]);
     await expect(loadExperimentAndTarget(file)).rejects.toThrow(
       /method\[0\]\.fault\.sink: "recorder": sink\.error acts on an http egress's answers/,
+    );
+  });
+
+  it("refuses a sink fault on such an egress among the rollbacks too", async () => {
+    const file = experimentFile(
+      "sink-rollback-on-redis",
+      ["{ at: 1s, for: 1s, fault: { kind: process.pause, service: redis } }"],
+      ["rollbacks:", "  - { kind: sink.error, sink: recorder }"],
+    );
+    await expect(loadExperimentAndTarget(file)).rejects.toThrow(
+      /rollbacks\[0\]\.sink: "recorder": sink\.error acts on an http egress's answers/,
     );
   });
 });
