@@ -2,24 +2,34 @@
 // each read the event loop keeps polling its sockets, without sleeping, for a window of time.
 // On a machine whose idle CPUs halt, a sleeping proxy costs a wake-up of its CPU per message each
 // way; a polling one finds the next message without one. The price is CPU: up to the window after
-// every read, taken from whatever else runs on the machine, the system under test included.
+// every read. Polling only pays while a CPU is idle for it: once the process is preempted while
+// it polls (another task wanted its CPU), that stretch of polling ends and the loop sleeps as
+// usual until the next read.
 import assert from "node:assert/strict";
 
 /** Longest window: past a few round trips polling only burns CPU. */
 export const BUSY_POLL_US_MAX = 10_000;
+
+/** Preemptions of this process so far: the kernel's count of involuntary context switches. */
+const processPreemptions = (): number => process.resourceUsage().involuntaryContextSwitches;
 
 export class BusyPoll {
   readonly windowUs: number;
   /** performance.now() until which the loop keeps polling. */
   private untilMs = 0;
   private polling = false;
+  /** Preemptions counted when this stretch of polling began. */
+  private preemptionsAtStart = 0;
+  private readonly preemptions: () => number;
 
-  constructor(windowUs: number) {
+  /** `preemptions`: the process's count of preemptions so far (a test may count its own). */
+  constructor(windowUs: number, preemptions: () => number = processPreemptions) {
     assert(
       Number.isInteger(windowUs) && windowUs >= 0 && windowUs <= BUSY_POLL_US_MAX,
       `busy-poll window ${windowUs} µs: expected an integer from 0 to ${BUSY_POLL_US_MAX}`,
     );
     this.windowUs = windowUs;
+    this.preemptions = preemptions;
   }
 
   /** A read happened: keep polling for the window from now. */
@@ -28,12 +38,14 @@ export class BusyPoll {
     this.untilMs = performance.now() + this.windowUs / 1000;
     if (this.polling) return;
     this.polling = true;
+    this.preemptionsAtStart = this.preemptions();
     setImmediate(this.poll);
   }
 
   /** While an immediate is pending, libuv polls its sockets with a timeout of 0: no sleep. */
   private readonly poll = (): void => {
-    if (performance.now() < this.untilMs) setImmediate(this.poll);
+    const preempted = this.preemptions() > this.preemptionsAtStart;
+    if (!preempted && performance.now() < this.untilMs) setImmediate(this.poll);
     else this.polling = false;
   };
 }

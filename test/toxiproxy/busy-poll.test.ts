@@ -26,23 +26,39 @@ describe("busy polling", () => {
 
   it("keeps an immediate pending for the window after a read, then none", async () => {
     const windowUs = 10_000;
-    const poll = new BusyPoll(windowUs);
+    // Never preempted, so the window alone decides (the next test covers preemption).
+    const poll = new BusyPoll(windowUs, () => 0);
     const before = pendingImmediates();
     const readAtMs = performance.now();
     poll.afterRead();
     expect(pendingImmediates()).toBe(before + 1);
     // Turn after turn inside the window, the poller has armed its next immediate.
-    let turns = 0;
-    while (performance.now() - readAtMs < windowUs / 1000 / 2) {
+    for (let turn = 0; turn < 3; turn += 1) {
       await nextTurn();
-      turns += 1;
       if (performance.now() - readAtMs < windowUs / 1000) {
         expect(pendingImmediates()).toBeGreaterThan(before);
       }
     }
-    expect(turns).toBeGreaterThan(1);
     await sleep(3 * (windowUs / 1000));
     expect(pendingImmediates()).toBe(before);
+  });
+
+  it("ends a stretch of polling once the process is preempted, until the next read", async () => {
+    let preemptions = 0;
+    const poll = new BusyPoll(10_000, () => preemptions);
+    const before = pendingImmediates();
+    poll.afterRead();
+    await nextTurn();
+    expect(pendingImmediates()).toBeGreaterThan(before);
+    // Another task took the CPU: the poller's next turn stops, well inside its 10 ms window.
+    preemptions += 1;
+    await nextTurn();
+    await nextTurn();
+    expect(pendingImmediates()).toBe(before);
+    // The next read polls again, counting from the preemptions by then.
+    poll.afterRead();
+    await nextTurn();
+    expect(pendingImmediates()).toBeGreaterThan(before);
   });
 
   it("never polls with a window of 0", () => {
