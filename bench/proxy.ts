@@ -44,7 +44,7 @@ const PROXY_MAIN = new URL("../harness/toxiproxy/main.ts", import.meta.url);
 
 /** A fault proxy under measurement: its process and the ports of its three proxies. */
 interface ProxyUnderTest {
-  /** `proxy` (ours) or `toxiproxy`: the prefix of its figures. */
+  /** `proxy`, `proxy_busy_poll` (ours) or `toxiproxy`: the prefix of its figures. */
   label: string;
   describe: string;
   server: ChildProcess;

@@ -10,6 +10,14 @@ import assert from "node:assert/strict";
 /** Longest window: past a few round trips polling only burns CPU. */
 export const BUSY_POLL_US_MAX = 10_000;
 
+/** What a window must be, for the errors that refuse one. */
+export const BUSY_POLL_WINDOW_EXPECTED = `an integer from 0 to ${BUSY_POLL_US_MAX}`;
+
+/** Whether `windowUs` is a window BusyPoll takes (the CLI and startToxiproxy check it first). */
+export function isBusyPollWindow(windowUs: number): boolean {
+  return Number.isInteger(windowUs) && windowUs >= 0 && windowUs <= BUSY_POLL_US_MAX;
+}
+
 /** Preemptions of this process so far: the kernel's count of involuntary context switches. */
 const processPreemptions = (): number => process.resourceUsage().involuntaryContextSwitches;
 
@@ -25,8 +33,8 @@ export class BusyPoll {
   /** `preemptions`: the process's count of preemptions so far (a test may count its own). */
   constructor(windowUs: number, preemptions: () => number = processPreemptions) {
     assert(
-      Number.isInteger(windowUs) && windowUs >= 0 && windowUs <= BUSY_POLL_US_MAX,
-      `busy-poll window ${windowUs} µs: expected an integer from 0 to ${BUSY_POLL_US_MAX}`,
+      isBusyPollWindow(windowUs),
+      `busy-poll window ${windowUs} µs: expected ${BUSY_POLL_WINDOW_EXPECTED}`,
     );
     this.windowUs = windowUs;
     this.preemptions = preemptions;

@@ -3,7 +3,7 @@
 // SIGINT/SIGTERM and then closes cleanly. Bad flags exit 2 with the flag and value named.
 import { readFile } from "node:fs/promises";
 import { TOXIPROXY_API_VERSION } from "./api.ts";
-import { BUSY_POLL_US_MAX } from "./busy-poll.ts";
+import { BUSY_POLL_US_MAX, BUSY_POLL_WINDOW_EXPECTED, isBusyPollWindow } from "./busy-poll.ts";
 import { ApiError } from "./errors.ts";
 import { decodePopulate } from "./requests.ts";
 import { startToxiproxy } from "./server.ts";
@@ -117,8 +117,8 @@ function applyValue(
       options.seed = Number(value);
       return;
     case "busyPollUs":
-      if (!/^\d+$/.test(value) || Number(value) > BUSY_POLL_US_MAX)
-        throw invalid(`an integer from 0 to ${BUSY_POLL_US_MAX}`);
+      if (!/^\d+$/.test(value) || !isBusyPollWindow(Number(value)))
+        throw invalid(BUSY_POLL_WINDOW_EXPECTED);
       options.busyPollUs = Number(value);
       return;
     case "config":

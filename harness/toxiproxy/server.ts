@@ -5,7 +5,7 @@ import type { Clock } from "../../pipeline/core/seam.ts";
 import { createBoundedServer } from "../../pipeline/host/server.ts";
 import { closeServers, joinHostPort, listenOn } from "./address.ts";
 import { createApiHandler } from "./api.ts";
-import { BUSY_POLL_US_MAX, BusyPoll } from "./busy-poll.ts";
+import { BUSY_POLL_WINDOW_EXPECTED, BusyPoll, isBusyPollWindow } from "./busy-poll.ts";
 import { createRng, realClock } from "./clock.ts";
 import { DEFAULT_TOXIPROXY_LIMITS, type ToxiproxyLimits } from "./limits.ts";
 import { PopulateError, ProxyCollection } from "./proxy-collection.ts";
@@ -38,9 +38,9 @@ export interface RunningToxiproxy {
 export async function startToxiproxy(options: ToxiproxyOptions = {}): Promise<RunningToxiproxy> {
   const limits = { ...DEFAULT_TOXIPROXY_LIMITS, ...options.limits };
   const busyPollUs = options.busyPollUs ?? 0;
-  if (!Number.isInteger(busyPollUs) || busyPollUs < 0 || busyPollUs > BUSY_POLL_US_MAX) {
+  if (!isBusyPollWindow(busyPollUs)) {
     throw new Error(
-      `toxiproxy could not start: busyPollUs ${busyPollUs}: expected an integer from 0 to ${BUSY_POLL_US_MAX}`,
+      `toxiproxy could not start: busyPollUs ${busyPollUs}: expected ${BUSY_POLL_WINDOW_EXPECTED}`,
     );
   }
   const collection = new ProxyCollection({
