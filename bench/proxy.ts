@@ -22,7 +22,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { promisify } from "node:util";
 import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
 import { splitHostPort } from "../harness/toxiproxy/address.ts";
-import { PROC_TICKS_PER_SECOND, readStat } from "../harness/runtime/process/proc.ts";
+import { cpuSecondsOf } from "../harness/experiment/cpu.ts";
 import { onPath } from "../harness/target/service/executable.ts";
 import type { ClientJob, PeerReply, PeerRole } from "./proxy/peers.ts";
 
@@ -383,8 +383,8 @@ function findToxiproxyServer(): string | undefined {
 
 /** User and system CPU ms of a process so far, from /proc; undefined where there is none. */
 function processCpuMs(pid: number | undefined): number | undefined {
-  const stat = pid === undefined ? undefined : readStat(pid);
-  return stat === undefined ? undefined : (stat.cpuTicks * 1000) / PROC_TICKS_PER_SECOND;
+  const seconds = cpuSecondsOf(pid);
+  return seconds === undefined ? undefined : seconds * 1000;
 }
 
 async function run(command: string, args: readonly string[]): Promise<void> {

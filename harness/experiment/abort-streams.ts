@@ -32,12 +32,7 @@ interface SettledPrefix {
 
 /** Whether every seq of `run` has an outcome: nothing can stretch it any more. */
 function settled(stream: StreamRecord, run: ProductionRun): boolean {
-  const { seqFrom, seqTo } = run;
-  const outcomes =
-    stream.acked.countWithin(seqFrom, seqTo) +
-    stream.rejected.countWithin(seqFrom, seqTo) +
-    stream.unknown.countWithin(seqFrom, seqTo);
-  return outcomes === seqTo - seqFrom + 1;
+  return stream.outcomesWithin(run.seqFrom, run.seqTo) === run.seqTo - run.seqFrom + 1;
 }
 
 /** The streams produced before a time, read again and again as that time moves on. */

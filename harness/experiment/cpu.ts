@@ -1,19 +1,11 @@
 // CPU seconds a process has used, from /proc/<pid>/stat (utime + stime), for the figures a
 // run prints (per-component CPU share).
 
-import { readFileSync } from "node:fs";
-
-const TICKS_PER_SECOND = 100;
+import { PROC_TICKS_PER_SECOND, readStat } from "../runtime/process/proc.ts";
 
 export function cpuSecondsOf(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const stat = pid === undefined ? undefined : readStat(pid);
+  return stat === undefined ? undefined : stat.cpuTicks / PROC_TICKS_PER_SECOND;
 }
 
 /** CPU seconds per service, plus the harness itself under the name `harness`. */

@@ -119,10 +119,7 @@ export class StreamRecord {
    * decided over that whole span (a job added meanwhile makes them indeterminate).
    */
   settle(outcome: BatchOutcome, seqFrom: number, seqTo: number, at?: number): void {
-    const settled =
-      this.acked.countWithin(seqFrom, seqTo) +
-      this.rejected.countWithin(seqFrom, seqTo) +
-      this.unknown.countWithin(seqFrom, seqTo);
+    const settled = this.outcomesWithin(seqFrom, seqTo);
     if (seqTo >= this.producedCount || settled !== 0) {
       throw new Error(
         `${this.key}: seqs ${seqFrom}..${seqTo} settled as ${outcome}, but ${settled} already have an outcome (produced ${this.producedCount})`,
@@ -130,6 +127,15 @@ export class StreamRecord {
     }
     this[outcome].addRange(seqFrom, seqTo);
     if (at !== undefined) this.stretchRuns(seqFrom, seqTo, at);
+  }
+
+  /** How many of seqs seqFrom..seqTo have an outcome (acked, rejected or unknown). */
+  outcomesWithin(seqFrom: number, seqTo: number): number {
+    return (
+      this.acked.countWithin(seqFrom, seqTo) +
+      this.rejected.countWithin(seqFrom, seqTo) +
+      this.unknown.countWithin(seqFrom, seqTo)
+    );
   }
 
   private stretchRuns(seqFrom: number, seqTo: number, at: number): void {
