@@ -17,8 +17,7 @@ import { WORKERS_MAX } from "../explore/pool.ts";
 import { STEPS_MAX_DEFAULT } from "../explore/generators.ts";
 import { exploreScenario } from "../explore/scenario.ts";
 import { replayCommandLines, writeSchedule, type ScheduleStep } from "../explore/schedule.ts";
-import { renderExploreReport } from "../report/html/explore-report.ts";
-import { formatFaultParams } from "../faults/params.ts";
+import { faultParams, renderExploreReport } from "../report/html/explore-report.ts";
 import { FAULT_FAMILIES, type FaultFamily } from "../faults/fault.ts";
 import { INVARIANT_NAMES, type InvariantName } from "../invariants/types.ts";
 import { parseDuration } from "../experiment/duration.ts";
@@ -137,10 +136,9 @@ function timeLimit(value: string): number {
 
 /** `+3.0 s  config.add-job tenant=t000 dataset=dns_logs  (for 2.0 s)` */
 export function formatStep(step: ScheduleStep): string {
-  const { kind, ...params } = step.fault;
-  const details = formatFaultParams(params);
+  const details = faultParams(step);
   const lasting = step.for === undefined ? "" : `  (for ${(step.for / 1000).toFixed(1)} s)`;
-  return `+${(step.at / 1000).toFixed(1).padStart(5)} s  ${kind}${details === "" ? "" : ` ${details}`}${lasting}`;
+  return `+${(step.at / 1000).toFixed(1).padStart(5)} s  ${step.fault.kind}${details === "" ? "" : ` ${details}`}${lasting}`;
 }
 
 function defaultOut(result: Pick<ExploreResult, "profile" | "seed" | "shard">): string {

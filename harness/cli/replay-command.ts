@@ -8,7 +8,6 @@
 // some did not, 2 bad input, 3 the harness failed, 130 interrupted.
 
 import { Command } from "commander";
-import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import {
   judgeReplay,
@@ -213,14 +212,12 @@ async function planReplays(entries: readonly CorpusEntry[], flags: ReplayFlags):
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-/** One schedule file given alone: the verdict in full, as before the corpus. */
-function isSingleFile(paths: readonly string[]): boolean {
-  if (paths.length !== 1) return false;
-  try {
-    return !statSync(paths[0]!).isDirectory();
-  } catch {
-    return true;
-  }
+/**
+ * One schedule file given alone: the verdict in full, as before the corpus. A folder's entries
+ * are paths inside it, so only a file named alone comes back as itself (scheduleFiles).
+ */
+function isSingleFile(paths: readonly string[], entries: readonly CorpusEntry[]): boolean {
+  return paths.length === 1 && entries.length === 1 && entries[0]!.file === paths[0];
 }
 
 export function replayCommand(): Command {
@@ -251,7 +248,7 @@ export function replayCommand(): Command {
         );
       if (flags.dryRun === true) return planReplays(entries, flags);
       const runtime = await resolveRuntime(flags);
-      if (!isSingleFile(paths) || flags.json === true) {
+      if (!isSingleFile(paths, entries) || flags.json === true) {
         const printer = corpusPrinter(entries, flags);
         process.stderr.write(
           `replaying ${entries.length} schedule${entries.length === 1 ? "" : "s"} on ${flags.runtime}\n`,

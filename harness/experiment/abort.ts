@@ -12,13 +12,14 @@ import type { HealthReading } from "./observer.ts";
 import { durationSchema, formatDuration } from "./duration.ts";
 import { AbortTripped, type RunState } from "./run-state.ts";
 import { every } from "../runtime/every.ts";
+import { count } from "../invariants/format.ts";
 
 /** How often the conditions are checked, on the run's clock. */
 const CHECK_EVERY_MS = 250;
 /** How often the silent-loss reading is taken (it reads the sinks and settles a ledger). */
 const SILENT_LOSS_EVERY_MS = 1_000;
 /** The default age past which an acknowledged event not yet delivered counts as missing. */
-export const SILENT_LOSS_OLDER_THAN_MS_DEFAULT = 5_000;
+const SILENT_LOSS_OLDER_THAN_MS_DEFAULT = 5_000;
 const SHARE_MAX = 1_000;
 
 const positiveShare = {
@@ -28,7 +29,7 @@ const shareSchema = z.number(positiveShare).gt(0, positiveShare).max(SHARE_MAX, 
 const serviceSchema = z.string({ error: "expected a service's name" }).min(1);
 
 const CONDITION_KINDS = ["silentLoss", "buffer", "unhealthy", "memory"] as const;
-export type AbortConditionKind = (typeof CONDITION_KINDS)[number];
+type AbortConditionKind = (typeof CONDITION_KINDS)[number];
 
 /** One condition: an object with exactly one of the kinds as its key. */
 export const abortConditionSchema = z
@@ -79,12 +80,12 @@ export interface AbortRecord {
   reading: AbortReading;
 }
 
-export function conditionKind(condition: AbortCondition): AbortConditionKind {
+function conditionKind(condition: AbortCondition): AbortConditionKind {
   return CONDITION_KINDS.find((kind) => condition[kind] !== undefined)!;
 }
 
 /** The service a condition names, if it names one. */
-export function conditionService(condition: AbortCondition): string | undefined {
+function conditionService(condition: AbortCondition): string | undefined {
   return condition.unhealthy?.service ?? condition.memory?.service;
 }
 
@@ -98,13 +99,13 @@ export function formatCondition(condition: AbortCondition): string {
   return `${memory!.service} memory above ${memory!.aboveCapShare} × its cap`;
 }
 
-export function formatReading(reading: AbortReading): string {
+function formatReading(reading: AbortReading): string {
   const amount = (value: number): string =>
     reading.unit === "ms"
       ? formatDuration(value)
       : reading.unit === "MB"
         ? `${value.toFixed(1)} MB`
-        : `${Math.round(value).toLocaleString("en-US")} ${reading.unit}`;
+        : `${count(value)} ${reading.unit}`;
   const where = reading.service === undefined ? "" : `${reading.service}: `;
   return `${where}${amount(reading.value)} > ${amount(reading.bound)} at ${formatDuration(reading.atMs)}`;
 }

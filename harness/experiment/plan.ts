@@ -6,6 +6,7 @@
 import { resolveFlaws, type Flaw } from "../../pipeline/core/flaws.ts";
 import { resolveLimits } from "../../pipeline/core/limits.ts";
 import { formatFaultParams } from "../faults/params.ts";
+import { plural } from "../invariants/format.ts";
 import { faultKind, faultTarget } from "../faults/registry.ts";
 import { parseTopology } from "../runtime/topology.ts";
 import { targetMemoryCapMb, type LoadedTarget } from "../target/load.ts";
@@ -344,7 +345,7 @@ function faultLine(fault: PlannedFault): string {
 }
 
 /** When a planned step heals, in words. */
-export function healText(step: PlannedStep): string {
+function healText(step: PlannedStep): string {
   return step.healAtMs === null
     ? "in force until the end of the method, healed by healAll"
     : `heals at +${seconds(step.healAtMs)} (after ${seconds(step.healAtMs - step.atMs)})`;
@@ -410,7 +411,7 @@ const FORMATTERS: { [Kind in PlanSection["kind"]]: Formatter<Kind> } = {
   }),
   "steady-state": (section) => ({ title: "steady-state hypothesis", lines: section.checks }),
   method: (section) => ({
-    title: `method, ${section.steps.length} fault${section.steps.length === 1 ? "" : "s"}, at offsets from its start (after the warm-up, once the hypothesis holds; from the run's start at the earliest)`,
+    title: `method, ${plural(section.steps.length, "fault")}, at offsets from its start (after the warm-up, once the hypothesis holds; from the run's start at the earliest)`,
     lines: section.steps.flatMap((step, index) => {
       const [first, ...rest] = stepLines(step);
       return [`${index + 1}. ${first}`, ...rest.map((line) => `   ${line}`)];

@@ -39,8 +39,6 @@ import {
 } from "./schedule-run.ts";
 import { servicesRunning } from "../runtime/runtime.ts";
 
-export { scheduleOf } from "./schedule-run.ts";
-
 const DEFAULT_MAX_SHRINK_RUNS = 150;
 
 /** `--workers` when not given: one per core, at most WORKERS_MAX. */

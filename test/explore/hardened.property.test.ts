@@ -8,7 +8,8 @@ import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import { runOnSimulator } from "../../harness/experiment/sim-run.ts";
 import { kindsOf, normalizeSteps, scheduleArbitrary } from "../../harness/explore/generators.ts";
-import { scenarioWorld, scheduleOf } from "../../harness/explore/explore.ts";
+import { scenarioWorld } from "../../harness/explore/explore.ts";
+import { scheduleOf } from "../../harness/explore/schedule-run.ts";
 import { exploreScenario } from "../../harness/explore/scenario.ts";
 import { scheduleExperiment } from "../../harness/explore/schedule.ts";
 

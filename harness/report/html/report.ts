@@ -122,7 +122,6 @@ export function renderReport(journals: Journal[], options: ReportOptions = {}): 
   return htmlPage(title, body);
 }
 
-/** The page around a report's sections: inline CSS, and a policy that lets it fetch nothing. */
 /** ` Generated <time>.` for a report's header, or nothing when the time is not given. */
 export function generatedNote(options: ReportOptions): string {
   return options.generatedAt === undefined
@@ -130,6 +129,7 @@ export function generatedNote(options: ReportOptions): string {
     : ` Generated ${escapeHtml(options.generatedAt.toISOString())}.`;
 }
 
+/** The page around a report's sections: inline CSS, and a policy that lets it fetch nothing. */
 export function htmlPage(title: string, sections: string[]): string {
   return `<!doctype html>
 <html lang="en">
