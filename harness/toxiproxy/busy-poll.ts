@@ -18,42 +18,51 @@ export function isBusyPollWindow(windowUs: number): boolean {
   return Number.isInteger(windowUs) && windowUs >= 0 && windowUs <= BUSY_POLL_US_MAX;
 }
 
-/** Preemptions of this process so far: the kernel's count of involuntary context switches. */
-const processPreemptions = (): number => process.resourceUsage().involuntaryContextSwitches;
+/** What the poller reads: the time and this process's preemptions so far. */
+export interface BusyPollSources {
+  nowMs(): number;
+  /** The kernel's count of involuntary context switches: another task took the CPU. */
+  preemptions(): number;
+}
+
+const PROCESS_SOURCES: BusyPollSources = {
+  nowMs: () => performance.now(),
+  preemptions: () => process.resourceUsage().involuntaryContextSwitches,
+};
 
 export class BusyPoll {
   readonly windowUs: number;
-  /** performance.now() until which the loop keeps polling. */
+  /** The time (sources.nowMs) until which the loop keeps polling. */
   private untilMs = 0;
   private polling = false;
   /** Preemptions counted when this stretch of polling began. */
   private preemptionsAtStart = 0;
-  private readonly preemptions: () => number;
+  private readonly sources: BusyPollSources;
 
-  /** `preemptions`: the process's count of preemptions so far (a test may count its own). */
-  constructor(windowUs: number, preemptions: () => number = processPreemptions) {
+  /** `sources`: the process's own; a test may give its own time and preemptions. */
+  constructor(windowUs: number, sources: BusyPollSources = PROCESS_SOURCES) {
     assert(
       isBusyPollWindow(windowUs),
       `busy-poll window ${windowUs} µs: expected ${BUSY_POLL_WINDOW_EXPECTED}`,
     );
     this.windowUs = windowUs;
-    this.preemptions = preemptions;
+    this.sources = sources;
   }
 
   /** A read happened: keep polling for the window from now. */
   afterRead(): void {
     if (this.windowUs === 0) return;
-    this.untilMs = performance.now() + this.windowUs / 1000;
+    this.untilMs = this.sources.nowMs() + this.windowUs / 1000;
     if (this.polling) return;
     this.polling = true;
-    this.preemptionsAtStart = this.preemptions();
+    this.preemptionsAtStart = this.sources.preemptions();
     setImmediate(this.poll);
   }
 
   /** While an immediate is pending, libuv polls its sockets with a timeout of 0: no sleep. */
   private readonly poll = (): void => {
-    const preempted = this.preemptions() > this.preemptionsAtStart;
-    if (!preempted && performance.now() < this.untilMs) setImmediate(this.poll);
+    const preempted = this.sources.preemptions() > this.preemptionsAtStart;
+    if (!preempted && this.sources.nowMs() < this.untilMs) setImmediate(this.poll);
     else this.polling = false;
   };
 }

@@ -11,7 +11,6 @@ import {
   portOf,
   roundTripMs,
   settlesWithin,
-  sleep,
   useCleanup,
 } from "./helpers.ts";
 
@@ -24,34 +23,42 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 describe("busy polling", () => {
   const defer = useCleanup();
 
+  /** A poller on the test's own time and preemption count, moved by hand. */
+  function handDriven(windowUs: number) {
+    const sources = { now: 0, preempted: 0 };
+    const poll = new BusyPoll(windowUs, {
+      nowMs: () => sources.now,
+      preemptions: () => sources.preempted,
+    });
+    return { poll, sources };
+  }
+
   it("keeps an immediate pending for the window after a read, then none", async () => {
-    const windowUs = 10_000;
-    // Never preempted, so the window alone decides (the next test covers preemption).
-    const poll = new BusyPoll(windowUs, () => 0);
+    const { poll, sources } = handDriven(200);
     const before = pendingImmediates();
-    const readAtMs = performance.now();
     poll.afterRead();
     expect(pendingImmediates()).toBe(before + 1);
     // Turn after turn inside the window, the poller has armed its next immediate.
-    for (let turn = 0; turn < 3; turn += 1) {
+    for (const nowMs of [0.05, 0.1, 0.199]) {
+      sources.now = nowMs;
       await nextTurn();
-      if (performance.now() - readAtMs < windowUs / 1000) {
-        expect(pendingImmediates()).toBeGreaterThan(before);
-      }
+      expect(pendingImmediates()).toBeGreaterThan(before);
     }
-    await sleep(3 * (windowUs / 1000));
+    // The window is over: its next turn arms none.
+    sources.now = 0.2;
+    await nextTurn();
+    await nextTurn();
     expect(pendingImmediates()).toBe(before);
   });
 
   it("ends a stretch of polling once the process is preempted, until the next read", async () => {
-    let preemptions = 0;
-    const poll = new BusyPoll(10_000, () => preemptions);
+    const { poll, sources } = handDriven(200);
     const before = pendingImmediates();
     poll.afterRead();
     await nextTurn();
     expect(pendingImmediates()).toBeGreaterThan(before);
-    // Another task took the CPU: the poller's next turn stops, well inside its 10 ms window.
-    preemptions += 1;
+    // Another task took the CPU: the poller's next turn stops, inside its window.
+    sources.preempted += 1;
     await nextTurn();
     await nextTurn();
     expect(pendingImmediates()).toBe(before);
@@ -59,6 +66,11 @@ describe("busy polling", () => {
     poll.afterRead();
     await nextTurn();
     expect(pendingImmediates()).toBeGreaterThan(before);
+    // Its window ends, and the poller with it: nothing is left turning after the test.
+    sources.now = 1;
+    await nextTurn();
+    await nextTurn();
+    expect(pendingImmediates()).toBe(before);
   });
 
   it("never polls with a window of 0", () => {
