@@ -83,18 +83,30 @@ describe("the fast path on live connections", () => {
   });
 
   it("keeps every byte, once and in order, when toxics come and go mid-transfer", async () => {
-    const payload = patterned(12 * 1024 * 1024, 2);
+    const segmentBytes = 2.5 * 1024 * 1024;
+    const payload = patterned(5 * segmentBytes, 2);
     const { proxy, connection } = await proxyTo(await echoServer(defer));
-    connection.socket.end(payload);
-    await connection.received(1024 * 1024);
+    // The payload goes in five segments, each sent only after a change, made while the one
+    // before is still arriving (a third of it in): whatever is sent after a change crosses the
+    // new chain, and the last segment the fast path, taken again on the live connection.
+    const segment = (index: number) =>
+      payload.subarray(index * segmentBytes, (index + 1) * segmentBytes);
+    const midSegment = (index: number) =>
+      connection.received(index * segmentBytes + segmentBytes / 3);
+    connection.socket.write(segment(0));
+    await midSegment(0);
     // Latency holds chunks across later reads; the slicer cuts them across the chain.
     const latency = await addToxic(proxy, "latency", { latency: 5, jitter: 5 }, "downstream");
-    await connection.received(4 * 1024 * 1024);
+    connection.socket.write(segment(1));
+    await midSegment(1);
     const slicer = await addToxic(proxy, "slicer", { average_size: 9000 }, "downstream");
-    await connection.received(6 * 1024 * 1024);
+    connection.socket.write(segment(2));
+    await midSegment(2);
     await latency.remove();
-    await connection.received(8 * 1024 * 1024);
+    connection.socket.write(segment(3));
+    await midSegment(3);
     await slicer.remove();
+    connection.socket.end(segment(4));
     const { data } = await connection.transcript;
     expect(data.length).toBe(payload.length);
     expect(sha256(data)).toBe(sha256(payload));
