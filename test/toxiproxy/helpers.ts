@@ -3,7 +3,8 @@
 // also when it fails.
 import { once } from "node:events";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { afterEach } from "vitest";
+import type { Proxy, Toxiproxy } from "toxiproxy-node-client";
+import { afterEach, expect } from "vitest";
 import { startToxiproxy, type RunningToxiproxy } from "../../harness/toxiproxy/server.ts";
 
 export type Defer = (release: () => unknown) => void;
@@ -199,3 +200,35 @@ export const errorBody = (error: string, status: number): string =>
 
 /** "host:port" → port. */
 export const portOf = (listen: string): number => Number(listen.slice(listen.lastIndexOf(":") + 1));
+
+/** A proxy on `toxiproxy`, on a free loopback port, in front of `upstream`. */
+export function proxyInFront(toxiproxy: Toxiproxy, upstream: TcpServer): Promise<Proxy> {
+  return toxiproxy.createProxy({
+    name: `to-${upstream.port}`,
+    listen: "127.0.0.1:0",
+    upstream: upstream.address,
+  });
+}
+
+/** Adds a toxic named `<type>-<stream>` to `proxy`. */
+export function addToxic(
+  proxy: Proxy,
+  type: string,
+  attributes: Record<string, number>,
+  stream: "upstream" | "downstream" = "downstream",
+  toxicity = 1,
+) {
+  return proxy.addToxic({ name: `${type}-${stream}`, type, stream, toxicity, attributes } as never);
+}
+
+/**
+ * A stalling toxic added to `proxy` with `connection` live: what was sent before it arrived in
+ * full, what is sent after it is held.
+ */
+export async function expectToxicGovernsWhatFollows(proxy: Proxy, connection: Client) {
+  expect(await roundTripMs(connection, "before")).toBeLessThan(1000);
+  await addToxic(proxy, "bandwidth", { rate: 0 }, "upstream");
+  connection.socket.write("-held");
+  expect(await settlesWithin(connection.received("before-held".length), 200)).toBe(false);
+  expect((await connection.received(0)).toString()).toBe("before");
+}

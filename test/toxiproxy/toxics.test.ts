@@ -1,12 +1,14 @@
 // Data plane, per toxic, on real loopback sockets. Timing is asserted only for a fault's own
 // semantics and with wide margins: the machine may be busy.
-import { Toxiproxy, type Proxy } from "toxiproxy-node-client";
+import { Toxiproxy } from "toxiproxy-node-client";
 import { beforeEach, describe, expect, it } from "vitest";
 import {
+  addToxic,
   client,
   echoServer,
   embeddedToxiproxy,
   portOf,
+  proxyInFront,
   roundTripMs,
   sendingServer,
   settlesWithin,
@@ -15,8 +17,6 @@ import {
   useCleanup,
   type TcpServer,
 } from "./helpers.ts";
-
-type Stream = "upstream" | "downstream";
 
 describe("toxics on live connections", () => {
   const defer = useCleanup();
@@ -28,21 +28,9 @@ describe("toxics on live connections", () => {
 
   /** A proxy in front of `upstream`, and a function connecting a client through it. */
   async function proxyTo(upstream: TcpServer) {
-    const proxy = await toxiproxy.createProxy({
-      name: `to-${upstream.port}`,
-      listen: "127.0.0.1:0",
-      upstream: upstream.address,
-    });
+    const proxy = await proxyInFront(toxiproxy, upstream);
     return { proxy, connect: () => client(defer, portOf(proxy.listen)) };
   }
-
-  const addToxic = (
-    proxy: Proxy,
-    type: string,
-    attributes: Record<string, number>,
-    stream: Stream = "downstream",
-    toxicity = 1,
-  ) => proxy.addToxic({ name: `${type}-${stream}`, type, stream, toxicity, attributes } as never);
 
   describe("latency", () => {
     it("delays each round trip by the configured latency", async () => {
