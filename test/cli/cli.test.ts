@@ -6,7 +6,9 @@ import { writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { UsageError } from "../../harness/cli/exit.ts";
 import { formatExplore } from "../../harness/cli/explore-command.ts";
+import { runCommand } from "../../harness/cli/run-command.ts";
 import type { ExploreResult } from "../../harness/explore/explore.ts";
 import { useTempDir } from "../support/temp-dir.ts";
 
@@ -101,22 +103,24 @@ describe("spillway run and list", () => {
   it.each(["--journal", "--junit", "--markdown"])(
     "refuses %s with --matrix, naming it, before anything runs",
     async (flag) => {
-      const result = await spillway(
-        "run",
-        "nov14-2024",
-        "--runtime",
-        "sim",
-        "--matrix",
-        flag,
-        path.join(directory, "out"),
+      const out = path.join(directory, "out");
+      const args = ["nov14-2024", "--runtime", "sim", "--matrix", flag, out];
+      await expect(runCommand().parseAsync(args, { from: "user" })).rejects.toThrow(
+        new UsageError(
+          `${flag} "${out}": does not apply to --matrix, whose results are the printed table and --report`,
+        ),
       );
-      expect(result.exitCode).toBe(2);
-      expect(result.stderr).toContain(
-        `${flag} "${path.join(directory, "out")}": does not apply to --matrix`,
-      );
-      expect(result.stdout).toBe("");
     },
   );
+
+  it("exits 2 for such a refusal, printing no results", async () => {
+    const result = await spillway(
+      ...["run", "nov14-2024", "--runtime", "sim", "--matrix", "--junit", "out.xml"],
+    );
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('--junit "out.xml": does not apply to --matrix');
+    expect(result.stdout).toBe("");
+  });
 
   it("run exits 2 for a bad file, an unknown experiment, profile or flaw, before starting anything", async () => {
     expect((await spillway("run", file("bad2.json", { name: "x" }))).exitCode).toBe(2);

@@ -45,7 +45,7 @@ const shards = once(() =>
   Promise.all(
     Array.from({ length: SHARDS }, async (_, at): Promise<ShardResult> => {
       const shard = { index: at + 1, count: SHARDS };
-      const result = await explore({ ...SEARCH, flaws: [...SEARCH.flaws], workers: 2, shard });
+      const result = await explore({ ...SEARCH, flaws: [...SEARCH.flaws], workers: 1, shard });
       const file = path.join(directory, `shard${shard.index}.json`);
       writeFileSync(file, JSON.stringify(result));
       return readShardResult(file);
