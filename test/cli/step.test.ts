@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { Journal } from "../../harness/experiment/journal.ts";
 import { realClock } from "../../pipeline/host/real-seam.ts";
 import { alive, descendants } from "../experiments/support.ts";
+import { eventually, survivors } from "../runtime/support.ts";
 import { useTempDir } from "../support/temp-dir.ts";
 
 const CLI = path.resolve("harness/cli/main.ts");
@@ -47,8 +48,7 @@ describe("spillway run --step", () => {
       run.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       const harness = run.pid!;
       const until = async (text: string) => {
-        const deadline = Date.now() + 40_000;
-        while (!stderr.includes(text) && Date.now() < deadline) await realClock.sleep(50);
+        await eventually(() => stderr.includes(text), 40_000);
         expect(stderr).toContain(text);
       };
       let started: number[] = [];
@@ -84,9 +84,7 @@ describe("spillway run --step", () => {
         expect(secondWait).toMatchObject({ ok: false, detail: "interrupted" });
         // The pause was never injected.
         expect(journal.steps.some((step) => step.name.startsWith("process.pause"))).toBe(false);
-        const deadline = Date.now() + 10_000;
-        while (started.some(alive) && Date.now() < deadline) await realClock.sleep(100);
-        expect(started.filter(alive)).toEqual([]);
+        expect(await survivors(started, 10_000)).toEqual([]);
       } finally {
         for (const pid of [harness, ...started]) if (alive(pid)) process.kill(pid, "SIGKILL");
       }
